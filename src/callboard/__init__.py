@@ -1,0 +1,3 @@
+"""Callboard: an open-source contact center."""
+
+__version__ = "0.1.0"

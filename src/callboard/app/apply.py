@@ -1,0 +1,380 @@
+"""Configuration as code against a running center: export it as a center model, and apply a plan to it."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from callboard.app.center import Center as Runtime
+from callboard.config import model as m
+from callboard.config.plan import Change, plan
+from callboard.core.errors import ValidationError
+from callboard.routing.workspace import Workspace
+
+_hasher = PasswordHasher()
+
+
+def _map_queues(configuration: Any, rename: Callable[[str], str]) -> Any:
+    """A copy of a workflow configuration with every target's queue renamed (names <-> SIDs)."""
+    if not isinstance(configuration, dict):
+        return configuration
+    out = copy.deepcopy(configuration)
+    routing = out.get("task_routing", {})
+    targets = [t for f in routing.get("filters", []) for t in f.get("targets", [])]
+    if isinstance(routing.get("default_filter"), dict):
+        targets.append(routing["default_filter"])
+    for target in targets:
+        if isinstance(target, dict) and isinstance(target.get("queue"), str):
+            target["queue"] = rename(target["queue"])
+    return out
+
+
+def queue_sids(ws: Workspace, configuration: Any) -> Any:
+    def to_sid(name: str) -> str:
+        queue = ws.queue_by_name(name)
+        return queue.sid if queue else name
+
+    return _map_queues(configuration, to_sid)
+
+
+def queue_names(ws: Workspace, configuration: Any) -> Any:
+    return _map_queues(configuration, lambda sid: ws.queues[sid].friendly_name if sid in ws.queues else sid)
+
+
+def _activity_name(ws: Workspace, sid: str | None) -> str | None:
+    return None if sid is None else ws.activities[sid].friendly_name
+
+
+def export_workspace(ws: Workspace) -> m.Workspace:
+    return m.Workspace(
+        name=ws.friendly_name,
+        default_activity=_activity_name(ws, ws.default_activity_sid) or "",
+        timeout_activity=_activity_name(ws, ws.timeout_activity_sid) or "",
+        service_level_threshold=int(ws.service_level_threshold),
+        wrapup_seconds=int(ws.wrapup_seconds),
+        activities=tuple(m.Activity(a.friendly_name, a.available) for a in ws.activities.values()),
+        channels=tuple(m.Channel(c.unique_name, c.default_capacity) for c in ws.channels.values()),
+        queues=tuple(
+            m.Queue(
+                name=q.friendly_name,
+                target_workers=q.target_workers.source,
+                strategy=str(q.strategy),
+                strategy_options=dict(q.strategy_options),
+                order=str(q.task_order),
+                max_reserved_workers=q.max_reserved_workers,
+                reservation_activity=_activity_name(ws, q.reservation_activity_sid),
+                assignment_activity=_activity_name(ws, q.assignment_activity_sid),
+                wrapup_seconds=None if q.wrapup_seconds is None else int(q.wrapup_seconds),
+                post_work_activity=_activity_name(ws, q.post_work_activity_sid),
+                service_level_threshold=None if q.service_level_threshold is None else int(q.service_level_threshold),
+            )
+            for q in ws.queues.values()
+        ),
+        workflows=tuple(
+            m.Workflow(w.friendly_name, queue_names(ws, w.configuration), int(w.task_reservation_timeout))
+            for w in ws.workflows.values()
+        ),
+        workers=tuple(
+            m.Worker(
+                name=w.friendly_name,
+                activity=_activity_name(ws, w.activity_sid),
+                attributes=dict(w.attributes),
+                channels={name: c.capacity for name, c in w.channels.items()},
+            )
+            for w in sorted(ws.workers.values(), key=lambda w: w.seq)
+        ),
+    )
+
+
+async def export_center(runtime: Runtime) -> m.Center:
+    """The live configuration as a center model (users with their password hashes)."""
+    spaces = sorted(runtime.workspaces().values(), key=lambda w: w.friendly_name)
+    names = {w.sid: w for w in spaces}
+    users = []
+    for user in sorted(await runtime.store.list_users(), key=lambda u: u["username"]):
+        ws = names.get(user.get("workspace_sid") or "")
+        worker = ws.workers.get(user.get("worker_sid") or "") if ws else None
+        users.append(
+            m.User(
+                username=user["username"],
+                role=user["role"],
+                password_hash=user["password_hash"],
+                workspace=ws.friendly_name if ws else None,
+                worker=worker.friendly_name if worker else None,
+            )
+        )
+    return m.Center(workspaces=tuple(export_workspace(w) for w in spaces), users=tuple(users))
+
+
+class Applier:
+    """Carries out a plan's changes on the running center, in the plan's order."""
+
+    def __init__(self, runtime: Runtime, desired: m.Center) -> None:
+        self.runtime = runtime
+        self.desired = desired
+
+    async def password_matches(self, current: m.Center) -> Callable[[str, str], bool]:
+        hashes = {u.username: u.password_hash for u in current.users}
+
+        def matches(username: str, password: str) -> bool:
+            stored = hashes.get(username)
+            if stored is None:
+                return False
+            try:
+                return _hasher.verify(stored, password)
+            except (VerificationError, InvalidHashError):
+                return False
+
+        return matches
+
+    def _space(self, name: str | None) -> m.Workspace:
+        space = self.desired.workspace(name or "")
+        assert space is not None
+        return space
+
+    async def apply(self, change: Change) -> None:
+        handler = getattr(self, f"_{change.action}_{change.kind}")
+        await handler(change)
+
+    # Workspaces
+
+    async def _create_workspace(self, change: Change) -> None:
+        space = self._space(change.name)
+        await self.runtime.create_workspace(
+            space.name, service_level_threshold=space.service_level_threshold, wrapup_seconds=space.wrapup_seconds
+        )
+
+    async def _update_workspace(self, change: Change) -> None:
+        await self._settle_workspace(self._space(change.name))
+
+    async def _settle_workspace(self, space: m.Workspace) -> None:
+        ws = self.runtime.workspace(space.name)
+        by_name = {a.friendly_name: a.sid for a in ws.activities.values()}
+        await self.runtime.update_workspace(
+            ws.sid,
+            default_activity_sid=by_name.get(space.default_activity),
+            timeout_activity_sid=by_name.get(space.timeout_activity),
+            service_level_threshold=space.service_level_threshold,
+            wrapup_seconds=space.wrapup_seconds,
+        )
+
+    async def _delete_workspace(self, change: Change) -> None:
+        await self.runtime.delete_workspace(change.name)
+
+    # Activities and channels
+
+    def _item(self, change: Change, attribute: str) -> Any:
+        items = getattr(self._space(change.workspace), attribute)
+        return next(i for i in items if i.name == change.name)
+
+    async def _create_activity(self, change: Change) -> None:
+        item: m.Activity = self._item(change, "activities")
+        await self.runtime.run(change.workspace or "", lambda ws: ws.add_activity(item.name, item.available))
+        space = self._space(change.workspace)
+        if item.name in (space.default_activity, space.timeout_activity):
+            await self._settle_workspace(space)
+
+    async def _update_activity(self, change: Change) -> None:
+        item: m.Activity = self._item(change, "activities")
+
+        def op(ws: Workspace) -> None:
+            activity = next(a for a in ws.activities.values() if a.friendly_name == item.name)
+            ws.update_activity(activity.sid, available=item.available)
+
+        await self.runtime.run(change.workspace or "", op)
+
+    async def _delete_activity(self, change: Change) -> None:
+        def op(ws: Workspace) -> None:
+            activity = next(a for a in ws.activities.values() if a.friendly_name == change.name)
+            ws.delete_activity(activity.sid)
+
+        await self.runtime.run(change.workspace or "", op)
+
+    async def _create_channel(self, change: Change) -> None:
+        item: m.Channel = self._item(change, "channels")
+        await self.runtime.run(change.workspace or "", lambda ws: ws.add_channel(item.name, capacity=item.capacity))
+
+    async def _update_channel(self, change: Change) -> None:
+        item: m.Channel = self._item(change, "channels")
+        await self.runtime.run(
+            change.workspace or "", lambda ws: ws.update_channel(item.name, default_capacity=item.capacity)
+        )
+
+    async def _delete_channel(self, change: Change) -> None:
+        await self.runtime.run(change.workspace or "", lambda ws: ws.delete_channel(change.name))
+
+    # Queues and workflows
+
+    @staticmethod
+    def _queue_settings(ws: Workspace, item: m.Queue) -> dict[str, Any]:
+        by_name = {a.friendly_name: a.sid for a in ws.activities.values()}
+
+        def activity(name: str | None) -> str | None:
+            return None if name is None else by_name[name]
+
+        return {
+            "target_workers": item.target_workers,
+            "strategy": item.strategy,
+            "strategy_options": dict(item.strategy_options),
+            "task_order": item.order,
+            "max_reserved_workers": item.max_reserved_workers,
+            "reservation_activity_sid": activity(item.reservation_activity),
+            "assignment_activity_sid": activity(item.assignment_activity),
+            "wrapup_seconds": item.wrapup_seconds,
+            "post_work_activity_sid": activity(item.post_work_activity),
+            "service_level_threshold": item.service_level_threshold,
+        }
+
+    async def _create_queue(self, change: Change) -> None:
+        item: m.Queue = self._item(change, "queues")
+        await self.runtime.run(
+            change.workspace or "", lambda ws: ws.add_queue(item.name, **self._queue_settings(ws, item))
+        )
+
+    async def _update_queue(self, change: Change) -> None:
+        item: m.Queue = self._item(change, "queues")
+
+        def op(ws: Workspace) -> None:
+            queue = ws.queue_by_name(item.name)
+            assert queue is not None
+            settings = self._queue_settings(ws, item)
+            if settings["target_workers"] == queue.target_workers.source:
+                del settings["target_workers"]
+            ws.update_queue(queue.sid, **settings)
+
+        await self.runtime.run(change.workspace or "", op)
+
+    async def _delete_queue(self, change: Change) -> None:
+        def op(ws: Workspace) -> None:
+            queue = ws.queue_by_name(change.name)
+            assert queue is not None
+            ws.delete_queue(queue.sid)
+
+        await self.runtime.run(change.workspace or "", op)
+
+    async def _create_workflow(self, change: Change) -> None:
+        item: m.Workflow = self._item(change, "workflows")
+        await self.runtime.run(
+            change.workspace or "",
+            lambda ws: ws.add_workflow(
+                item.name,
+                queue_sids(ws, item.configuration),
+                task_reservation_timeout=item.task_reservation_timeout,
+            ),
+        )
+
+    def _workflow_sid(self, ws: Workspace, name: str) -> str:
+        return next(w.sid for w in ws.workflows.values() if w.friendly_name == name)
+
+    async def _update_workflow(self, change: Change) -> None:
+        item: m.Workflow = self._item(change, "workflows")
+        await self.runtime.run(
+            change.workspace or "",
+            lambda ws: ws.update_workflow(
+                self._workflow_sid(ws, item.name),
+                configuration=queue_sids(ws, item.configuration),
+                task_reservation_timeout=item.task_reservation_timeout,
+            ),
+        )
+
+    async def _delete_workflow(self, change: Change) -> None:
+        await self.runtime.run(
+            change.workspace or "", lambda ws: ws.delete_workflow(self._workflow_sid(ws, change.name))
+        )
+
+    # Workers
+
+    async def _create_worker(self, change: Change) -> None:
+        item: m.Worker = self._item(change, "workers")
+
+        def op(ws: Workspace) -> None:
+            activity = None
+            if item.activity is not None:
+                activity = next(a.sid for a in ws.activities.values() if a.friendly_name == item.activity)
+            ws.add_worker(item.name, attributes=dict(item.attributes), activity_sid=activity, capacities=item.channels)
+
+        await self.runtime.run(change.workspace or "", op)
+
+    async def _update_worker(self, change: Change) -> None:
+        item: m.Worker = self._item(change, "workers")
+
+        def op(ws: Workspace) -> None:
+            worker = ws.worker_by_name(item.name)
+            assert worker is not None
+            if "attributes" in change.fields:
+                ws.update_worker(worker.sid, attributes=dict(item.attributes))
+            if "activity" in change.fields and item.activity is not None:
+                activity = next(a.sid for a in ws.activities.values() if a.friendly_name == item.activity)
+                ws.update_worker(worker.sid, activity_sid=activity)
+            for channel, capacity in item.channels.items():
+                if worker.channels[channel].capacity != capacity:
+                    ws.set_worker_channel(worker.sid, channel, capacity=capacity)
+
+        await self.runtime.run(change.workspace or "", op)
+
+    async def _delete_worker(self, change: Change) -> None:
+        def op(ws: Workspace) -> None:
+            worker = ws.worker_by_name(change.name)
+            assert worker is not None
+            ws.delete_worker(worker.sid)
+
+        await self.runtime.run(change.workspace or "", op)
+
+    # Users
+
+    def _user(self, username: str) -> m.User:
+        return next(u for u in self.desired.users if u.username == username)
+
+    def _user_fields(self, user: m.User) -> dict[str, Any]:
+        ws = self.runtime.workspace(user.workspace) if user.workspace else None
+        worker = ws.worker_by_name(user.worker) if ws and user.worker else None
+        if user.password_hash is not None:
+            password_hash = user.password_hash
+        elif user.password is not None:
+            password_hash = _hasher.hash(user.password)
+        else:
+            raise ValidationError(f"user {user.username} needs a password", error_id="password_missing")
+        return {
+            "password_hash": password_hash,
+            "role": user.role,
+            "workspace_sid": ws.sid if ws else None,
+            "worker_sid": worker.sid if worker else None,
+        }
+
+    async def _create_user(self, change: Change) -> None:
+        fields = self._user_fields(self._user(change.name))
+        await self.runtime.store.create_user(change.name, **fields)
+
+    async def _update_user(self, change: Change) -> None:
+        user = self._user(change.name)
+        fields = self._user_fields(user)
+        if "password" not in change.fields:
+            del fields["password_hash"]
+        stored = await self.runtime.store.get_user_by_name(change.name)
+        assert stored is not None
+        await self.runtime.store.update_user(stored["id"], **fields)
+
+    async def _delete_user(self, change: Change) -> None:
+        stored = await self.runtime.store.get_user_by_name(change.name)
+        if stored is not None:
+            await self.runtime.store.delete_user(stored["id"])
+
+
+async def plan_center(runtime: Runtime, desired: m.Center) -> list[Change]:
+    current = await export_center(runtime)
+    applier = Applier(runtime, desired)
+    return plan(current, desired, await applier.password_matches(current))
+
+
+async def apply_center(runtime: Runtime, desired: m.Center, *, dry_run: bool = False) -> list[Change]:
+    """Make the running center match `desired`; returns the changes (carried out unless `dry_run`)."""
+    changes = await plan_center(runtime, desired)
+    if not dry_run:
+        applier = Applier(runtime, desired)
+        for change in changes:
+            await applier.apply(change)
+    return changes

@@ -1,0 +1,72 @@
+"""Runs the HTTP API and the routing engines in one event loop (uvloop when installed)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from contextlib import asynccontextmanager
+from typing import Any, TypeVar
+
+import uvicorn
+
+from callboard.api.app import create_api
+from callboard.app.center import Center
+from callboard.config.settings import Settings
+from callboard.core.clock import SystemClock
+from callboard.storage.store import Store
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+def run_loop(main: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine on uvloop when it is installed, on stock asyncio otherwise."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(main)
+    return uvloop.run(main)
+
+
+@asynccontextmanager
+async def open_center(settings: Settings, *, timers: bool = True) -> AsyncIterator[Center]:
+    """The store migrated and the center started, for as long as the block runs."""
+    store = await Store.open(settings.database_url)
+    try:
+        await store.migrate()
+        center = await Center.start(store, SystemClock(), timers=timers)
+        try:
+            yield center
+        finally:
+            await center.stop()
+    finally:
+        await store.close()
+
+
+async def serve(
+    settings: Settings,
+    *,
+    before: Callable[[Center], Awaitable[None]] | None = None,
+    beside: Callable[[Center, uvicorn.Server], Coroutine[Any, Any, None]] | None = None,
+) -> None:
+    """Serve until stopped; `before` runs once the center is up, `beside` alongside the server."""
+    async with open_center(settings) as center:
+        if before is not None:
+            await before(center)
+        app = create_api(
+            center,
+            session_ttl=settings.session_ttl_seconds,
+            secure_cookies=settings.secure_cookies,
+            login_rate_limit=settings.login_rate_limit,
+        )
+        config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level=settings.log_level)
+        server = uvicorn.Server(config)
+        side = asyncio.create_task(beside(center, server)) if beside is not None else None
+        try:
+            await server.serve()
+        finally:
+            if side is not None:
+                side.cancel()
+                await asyncio.gather(side, return_exceptions=True)

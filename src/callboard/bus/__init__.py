@@ -1,0 +1,1 @@
+"""The event bus: in-process now; Redis between nodes later."""

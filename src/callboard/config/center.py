@@ -1,0 +1,162 @@
+"""One center file: the whole contact center as YAML, checked with line-precise errors.
+
+`check_file(path)` returns every problem as a `ConfigError` (`file:line:col: message`); `load_center(path)`
+returns the `Center` or raises `CenterInvalid` listing them all.
+
+File format, version 1 (stable: a key is never renamed or given a new meaning within a version)::
+
+    version: 1                        # required; the format version
+    workspaces:                       # list; each workspace is a tenant
+      - name: demo                    # required, unique in the file; the key `apply` matches on
+        default_activity: Offline     # required; activity new workers start in (must be listed below)
+        timeout_activity: Missed      # required; activity a worker who lets an offer time out goes to
+        service_level_threshold: 20   # seconds, for service level statistics (default 20, at least 1)
+        wrapup_seconds: 0             # default wrap-up time for queues that set none (default 0 = no
+                                      # automatic end of wrap-up)
+        activities:                   # required; agent states
+          - {name: Offline, available: false}    # name required and unique; available defaults to false
+          - {name: Available, available: true}
+        channels:                     # task channels and the capacity each worker gets by default
+          - {name: voice, capacity: 1}           # name required and unique; capacity >= 0, default 1
+          - {name: chat, capacity: 3}
+        queues:
+          - name: sales                          # required, unique in the workspace
+            target_workers: 'skills HAS "sales"' # expression over worker attributes (default "1==1")
+            strategy: longest_idle    # longest_idle (default), round_robin, fewest_tasks, least_talk_time,
+                                      # ring_all, linear, random, weighted_random, best_skill_match
+            strategy_options: {}      # free mapping, e.g. {level_path: levels.sales}, {weight_path: weight}
+            order: fifo               # fifo (default) | lifo
+            max_reserved_workers: 1   # 1..50 (default 1)
+            reservation_activity: null  # activity a worker is moved to when offered a task, or null
+            assignment_activity: null   # activity a worker is moved to on accepting, or null
+            wrapup_seconds: 30          # >= 0; null (default) = the workspace's wrapup_seconds
+            post_work_activity: Available  # activity after wrap-up ends; null (default) = leave as is
+            service_level_threshold: null  # seconds; null (default) = the workspace's
+        workflows:
+          - name: inbound                        # required, unique in the workspace
+            task_reservation_timeout: 20         # seconds a worker has to accept an offer (1..86400,
+                                                 # default 120)
+            configuration:                       # required; exactly TaskRouter's workflow configuration
+              task_routing:
+                filters:                         # first matching filter wins
+                  - filter_friendly_name: vip
+                    expression: 'vip == true'    # over task attributes
+                    targets:                     # tried in order, each until its timeout
+                      - {queue: vip, timeout: 30}    # a queue of this workspace by name (or a queue SID)
+                      - {queue: sales, priority: 10, expression: 'worker.site == task.site'}
+                default_filter: {queue: sales}
+        workers:
+          - name: alice                 # required, unique in the workspace (the friendly name)
+            activity: Available         # optional; omitted = default_activity when created, and an
+                                        # existing worker's current activity is left alone
+            attributes: {skills: [sales], languages: [en, es], levels: {sales: 5}, site: madrid}
+            channels: {voice: 1, chat: 3}  # capacity per channel; omitted channels get the channel's
+                                           # capacity; 0 = not available on that channel
+    users:
+      - username: admin               # required, unique in the file
+        role: admin                   # required; admin | supervisor | agent
+        password: "demo"              # or password_hash: "$argon2id$..."; exactly one of the two
+        workspace: demo               # optional for admins; supervisors and agents must name one
+        worker: alice                 # agents: the worker they are (in that workspace); at most one user
+                                      # per worker
+
+Expressions use the routing expression language; errors point at the column inside the expression.
+Unknown keys, wrong types, missing keys, duplicate names and references to names that are not defined
+(activities, channels, queues, workspaces, workers) are all errors, reported together in file order.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from callboard.config.model import (
+    Activity,
+    Center,
+    Channel,
+    Queue,
+    User,
+    Worker,
+    Workflow,
+    Workspace,
+)
+from callboard.config.validate import build_center
+from callboard.config.yaml_source import ConfigError, YamlSourceError, load_yaml
+from callboard.core.errors import ValidationError
+
+__all__ = [
+    "Activity",
+    "Center",
+    "CenterInvalid",
+    "Channel",
+    "ConfigError",
+    "Queue",
+    "User",
+    "Worker",
+    "Workflow",
+    "Workspace",
+    "check_file",
+    "check_text",
+    "load_center",
+    "load_center_text",
+    "parse_center_text",
+]
+
+
+class CenterInvalid(ValidationError):
+    """A center file with errors; `errors` holds them all, `details["errors"]` as printable strings."""
+
+    error_id = "config_invalid"
+
+    def __init__(self, filename: str, errors: list[ConfigError]) -> None:
+        count = f"{len(errors)} error{'s' if len(errors) != 1 else ''}"
+        super().__init__(f"{filename}: {count}", errors=[str(e) for e in errors])
+        self.errors = errors
+
+
+def parse_center_text(text: str, filename: str) -> tuple[Center | None, list[ConfigError]]:
+    """The center described by `text` (None if invalid) and every error found, in file order."""
+    try:
+        data, source = load_yaml(text, filename)
+    except YamlSourceError as exc:
+        if exc.loaded is None:
+            return None, exc.errors
+        data, source = exc.loaded
+        _, errors = build_center(data, source)
+        return None, sorted(set(exc.errors + errors))
+    return build_center(data, source)
+
+
+def check_text(text: str, filename: str) -> list[ConfigError]:
+    return parse_center_text(text, filename)[1]
+
+
+def check_file(path: str | Path) -> list[ConfigError]:
+    """Every error in the center file at `path` (empty when it is valid). Raises OSError if unreadable."""
+    try:
+        text = _read(path)
+    except CenterInvalid as exc:
+        return exc.errors
+    return check_text(text, str(path))
+
+
+def load_center_text(text: str, filename: str = "<text>") -> Center:
+    center, errors = parse_center_text(text, filename)
+    if center is None:
+        raise CenterInvalid(filename, errors)
+    return center
+
+
+def load_center(path: str | Path) -> Center:
+    """The center in the file at `path`; raises `CenterInvalid` with every error if it has any."""
+    return load_center_text(_read(path), str(path))
+
+
+def _read(path: str | Path) -> str:
+    data = Path(path).read_bytes()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        error = ConfigError(str(path), line, col, "the file is not UTF-8 text")
+        raise CenterInvalid(str(path), [error]) from None

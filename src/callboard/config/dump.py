@@ -1,0 +1,105 @@
+"""A `Center` written back as center-file YAML (what `callboard export` prints).
+
+Keys come in the documented order and every field is written out, so the file reads back to an equal
+`Center` with `load_center_text`. Activities, channels and worker channel capacities are written one per
+line in flow style, as a person would write them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from callboard.config.model import Center, Queue, User, Worker, Workflow, Workspace
+
+
+class _Flow(dict[str, Any]):
+    """A mapping written on one line: `{name: voice, capacity: 1}`."""
+
+
+class _Dumper(yaml.SafeDumper):
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+        # Indent list items under their key, as the documentation's examples do.
+        super().increase_indent(flow, False)
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True  # a shared dict is written twice rather than as an anchor and an alias
+
+
+def _represent_flow(dumper: yaml.SafeDumper, data: _Flow) -> yaml.Node:
+    return dumper.represent_mapping("tag:yaml.org,2002:map", data, flow_style=True)
+
+
+_Dumper.add_representer(_Flow, _represent_flow)
+
+
+def dump_center(center: Center) -> str:
+    """YAML text that `load_center_text` reads back to a center equal to `center`."""
+    document: dict[str, Any] = {
+        "version": center.version,
+        "workspaces": [_workspace(w) for w in center.workspaces],
+        "users": [_user(u) for u in center.users],
+    }
+    return yaml.dump(document, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=110)
+
+
+def _workspace(space: Workspace) -> dict[str, Any]:
+    return {
+        "name": space.name,
+        "default_activity": space.default_activity,
+        "timeout_activity": space.timeout_activity,
+        "service_level_threshold": space.service_level_threshold,
+        "wrapup_seconds": space.wrapup_seconds,
+        "activities": [_Flow(name=a.name, available=a.available) for a in space.activities],
+        "channels": [_Flow(name=c.name, capacity=c.capacity) for c in space.channels],
+        "queues": [_queue(q) for q in space.queues],
+        "workflows": [_workflow(w) for w in space.workflows],
+        "workers": [_worker(w) for w in space.workers],
+    }
+
+
+def _queue(queue: Queue) -> dict[str, Any]:
+    return {
+        "name": queue.name,
+        "target_workers": queue.target_workers,
+        "strategy": queue.strategy,
+        "strategy_options": queue.strategy_options,
+        "order": queue.order,
+        "max_reserved_workers": queue.max_reserved_workers,
+        "reservation_activity": queue.reservation_activity,
+        "assignment_activity": queue.assignment_activity,
+        "wrapup_seconds": queue.wrapup_seconds,
+        "post_work_activity": queue.post_work_activity,
+        "service_level_threshold": queue.service_level_threshold,
+    }
+
+
+def _workflow(workflow: Workflow) -> dict[str, Any]:
+    return {
+        "name": workflow.name,
+        "task_reservation_timeout": workflow.task_reservation_timeout,
+        "configuration": workflow.configuration,
+    }
+
+
+def _worker(worker: Worker) -> dict[str, Any]:
+    data: dict[str, Any] = {"name": worker.name}
+    if worker.activity is not None:
+        data["activity"] = worker.activity
+    data["attributes"] = worker.attributes
+    data["channels"] = _Flow(worker.channels)
+    return data
+
+
+def _user(user: User) -> dict[str, Any]:
+    data: dict[str, Any] = {"username": user.username, "role": user.role}
+    if user.password_hash is not None:
+        data["password_hash"] = user.password_hash
+    else:
+        data["password"] = user.password
+    if user.workspace is not None:
+        data["workspace"] = user.workspace
+    if user.worker is not None:
+        data["worker"] = user.worker
+    return data

@@ -1,0 +1,1 @@
+"""Shared foundations: ids, clocks, events and errors. Depends on nothing else in Callboard."""

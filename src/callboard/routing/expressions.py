@@ -1,0 +1,692 @@
+"""The routing expression language, as in TaskRouter's `target_workers` and workflow filters.
+
+An expression such as `languages HAS "english" AND skill_level >= 5` is parsed once into a tree of
+frozen dataclasses and compiled into nested Python closures (never into Python source: no eval, exec
+or compile). It is evaluated against named attribute scopes, e.g.
+`{"task": task_attributes, "worker": worker_attributes, "workers": {"available": 3}}`.
+
+Scopes: a path whose first name is `task`, `worker`, `workers` or the expression's default scope
+resolves in that scope (`task.language` is `scopes["task"]["language"]`); any other path resolves in
+the default scope (`language` is `scopes[default_scope]["language"]`). These names are reserved: an
+attribute called `task` in the worker scope can only be reached as `worker.task`. If the named scope
+is absent from the mapping at evaluation time, the whole path resolves in the default scope instead.
+
+Data never makes evaluation raise: a missing key, an index out of range, or indexing something that
+is not a list or an object gives null; comparisons between unrelated types are false. Numbers compare
+numerically (`1 == 1.0`) but a boolean never equals a number (`true != 1`). Null is in nothing, so
+`null IN [null]` is false and `null NOT IN [...]` is true.
+
+`index_keys` lets the engine narrow 15,000 workers to a few candidates per queue: it derives keys
+such that any worker matching the expression has one of them among its `index_entries`.
+"""
+
+from __future__ import annotations
+
+import functools
+import operator
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple, TypeAlias
+
+from callboard.core.errors import ValidationError
+
+Scalar: TypeAlias = str | int | float | bool | None
+IndexKey: TypeAlias = tuple[tuple[str | int, ...], str, object]
+Predicate: TypeAlias = Callable[[Mapping[str, Any]], bool]
+_Getter: TypeAlias = Callable[[Mapping[str, Any]], Any]
+_Test: TypeAlias = Callable[[Any], bool]
+
+RESERVED_SCOPES = frozenset({"task", "worker", "workers"})
+_MAX_DEPTH = 100
+_MISSING = object()
+_KEYWORDS = frozenset({"AND", "OR", "NOT", "IN", "HAS", "CONTAINS"})
+_CONSTANTS: dict[str, Scalar] = {"true": True, "false": False, "null": None}
+_COMPARISONS = frozenset({"==", "=", "!=", "<", "<=", ">", ">="})
+_ESCAPES = {'"': '"', "'": "'", "\\": "\\", "n": "\n", "t": "\t"}
+_TOKEN = re.compile(
+    r"(?P<number>-?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?)"
+    r"|(?P<name>[A-Za-z_][A-Za-z0-9_-]*)"
+    r"|(?P<punct>==|!=|<=|>=|&&|\|\||[=<>!()\[\],.])"
+)
+
+
+class ExpressionSyntaxError(ValidationError):
+    """A routing expression that does not parse; `column` is 1-based."""
+
+    error_id = "expression_syntax_error"
+
+    def __init__(self, expression: str, column: int, expected: str, found: str) -> None:
+        details: dict[str, Any] = {
+            "expression": expression,
+            "column": column,
+            "expected": expected,
+            "found": found,
+        }
+        super().__init__(f"column {column}: expected {expected}, found {found}", **details)
+        self.expression, self.column, self.expected, self.found = expression, column, expected, found
+
+
+# --- The tree -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Literal:
+    """A constant; a list literal is held as a tuple of scalars."""
+
+    value: Scalar | tuple[Scalar, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Path:
+    """An attribute path inside one scope; `prefixed` when the source named the scope explicitly."""
+
+    scope: str
+    segments: tuple[str | int, ...]
+    prefixed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    """`left op right`; `op` is canonical: ==, !=, <, <=, >, >=, IN, NOT IN, HAS, NOT HAS, CONTAINS."""
+
+    op: str
+    left: Path | Literal
+    right: Path | Literal
+
+
+@dataclass(frozen=True, slots=True)
+class Truthy:
+    """A bare path (or true/false) used as a condition."""
+
+    operand: Path | Literal
+
+
+@dataclass(frozen=True, slots=True)
+class Not:
+    term: Node
+
+
+@dataclass(frozen=True, slots=True)
+class And:
+    terms: tuple[Node, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Or:
+    terms: tuple[Node, ...]
+
+
+Node: TypeAlias = Or | And | Not | Comparison | Truthy
+
+
+# --- Parsing --------------------------------------------------------------------------------------
+
+
+class _Token(NamedTuple):
+    kind: str  # number, string, name, punct, error or end
+    text: str
+    value: Scalar
+    column: int
+
+
+def _describe(token: _Token) -> str:
+    return "end of expression" if token.kind == "end" else repr(token.text)
+
+
+def _tokenize(source: str) -> list[_Token]:
+    tokens: list[_Token] = []
+    position = 0
+    while True:
+        while position < len(source) and source[position].isspace():
+            position += 1
+        if position == len(source):
+            tokens.append(_Token("end", "", None, position + 1))
+            return tokens
+        if source[position] in "\"'":
+            token, position = _read_string(source, position)
+            tokens.append(token)
+            continue
+        match = _TOKEN.match(source, position)
+        if match is None:
+            # Reported by the parser, which knows what it expected here.
+            tokens.append(_Token("error", source[position], None, position + 1))
+            position += 1
+            continue
+        text = match.group()
+        kind = match.lastgroup or "error"
+        value: Scalar = None
+        if kind == "number":
+            value = int(text) if text.lstrip("-").isdigit() else float(text)
+        tokens.append(_Token(kind, text, value, position + 1))
+        position = match.end()
+
+
+def _read_string(source: str, start: int) -> tuple[_Token, int]:
+    quote = source[start]
+    chars: list[str] = []
+    position = start + 1
+    while position < len(source):
+        char = source[position]
+        if char == quote:
+            return _Token("string", source[start : position + 1], "".join(chars), start + 1), position + 1
+        if char == "\\":
+            escaped = _ESCAPES.get(source[position + 1 : position + 2])
+            if escaped is None:
+                expected = "an escape such as \\n, \\t, \\\", \\' or \\\\"
+                raise ExpressionSyntaxError(source, position + 1, expected, repr(source[position : position + 2]))
+            chars.append(escaped)
+            position += 2
+        else:
+            chars.append(char)
+            position += 1
+    expected = f"a closing {quote} for the string at column {start + 1}"
+    raise ExpressionSyntaxError(source, len(source) + 1, expected, "end of expression")
+
+
+class _Parser:
+    def __init__(self, source: str, default_scope: str) -> None:
+        self.source = source
+        self.default_scope = default_scope
+        self.scopes = RESERVED_SCOPES | {default_scope}
+        self.tokens = _tokenize(source)
+        self.index = 0
+        self.depth = 0
+
+    @property
+    def token(self) -> _Token:
+        return self.tokens[self.index]
+
+    def parse(self) -> Node:
+        node = self._or()
+        if self.token.kind != "end":
+            raise self._error("AND, OR or the end of the expression")
+        return node
+
+    def _error(self, expected: str) -> ExpressionSyntaxError:
+        return ExpressionSyntaxError(self.source, self.token.column, expected, _describe(self.token))
+
+    def _advance(self) -> _Token:
+        token = self.token
+        self.index += 1
+        return token
+
+    def _is(self, *words: str) -> bool:
+        token = self.token
+        if token.kind == "punct":
+            return token.text in words
+        return token.kind == "name" and token.text.upper() in words
+
+    def _accept(self, *words: str) -> bool:
+        if self._is(*words):
+            self.index += 1
+            return True
+        return False
+
+    def _or(self) -> Node:
+        terms = [self._and()]
+        while self._accept("OR", "||"):
+            terms.append(self._and())
+        return terms[0] if len(terms) == 1 else Or(tuple(terms))
+
+    def _and(self) -> Node:
+        terms = [self._unary()]
+        while self._accept("AND", "&&"):
+            terms.append(self._unary())
+        return terms[0] if len(terms) == 1 else And(tuple(terms))
+
+    def _unary(self) -> Node:
+        if not self._is("NOT", "!", "("):
+            return self._condition()
+        self.depth += 1
+        if self.depth > _MAX_DEPTH:
+            raise self._error(f"at most {_MAX_DEPTH} nested NOTs and parentheses")
+        node: Node
+        if self._accept("("):
+            node = self._or()
+            if not self._accept(")"):
+                raise self._error("AND, OR or ')'")
+        else:
+            self.index += 1
+            node = Not(self._unary())
+        self.depth -= 1
+        return node
+
+    def _condition(self) -> Node:
+        left = self._operand("a value, a path or '('")
+        op = self._operator()
+        if op is not None:
+            return Comparison(op, left, self._operand("a value or a path"))
+        at_end = self.token.kind == "end" or self._is("AND", "OR", "&&", "||", ")")
+        if at_end and (isinstance(left, Path) or isinstance(left.value, bool)):
+            return Truthy(left)
+        raise self._error("an operator such as ==, IN or HAS")
+
+    def _operator(self) -> str | None:
+        token = self.token
+        if token.kind == "punct" and token.text in _COMPARISONS:
+            self.index += 1
+            return "==" if token.text == "=" else token.text
+        word = token.text.upper() if token.kind == "name" else ""
+        if word in ("IN", "HAS", "CONTAINS"):
+            self.index += 1
+            return word
+        if word == "NOT":
+            self.index += 1
+            if not self._is("IN", "HAS"):
+                raise self._error("IN or HAS after NOT")
+            return "NOT " + self._advance().text.upper()
+        return None
+
+    def _operand(self, expected: str) -> Path | Literal:
+        token = self.token
+        if (scalar := self._scalar()) is not None:
+            return Literal(scalar[0])
+        if self._accept("["):
+            return self._list()
+        if token.kind == "name" and token.text.upper() not in _KEYWORDS:
+            return self._path()
+        raise self._error(expected)
+
+    def _scalar(self) -> tuple[Scalar] | None:
+        token = self.token
+        if token.kind == "name" and token.text.lower() in _CONSTANTS:
+            self.index += 1
+            return (_CONSTANTS[token.text.lower()],)
+        if token.kind in ("string", "number"):
+            self.index += 1
+            return (token.value,)
+        return None
+
+    def _list(self) -> Literal:
+        values: list[Scalar] = []
+        if self._accept("]"):
+            return Literal(())
+        while True:
+            if (scalar := self._scalar()) is None:
+                raise self._error("a string, a number, true, false or null")
+            values.append(scalar[0])
+            if self._accept("]"):
+                return Literal(tuple(values))
+            if not self._accept(","):
+                raise self._error("',' or ']'")
+
+    def _path(self) -> Path:
+        segments: list[str | int] = [self._advance().text]
+        self._indexes(segments)
+        while self._accept("."):
+            if self.token.kind != "name":
+                raise self._error("a name after '.'")
+            segments.append(self._advance().text)
+            self._indexes(segments)
+        first = segments[0]
+        if isinstance(first, str) and first in self.scopes:
+            return Path(first, tuple(segments[1:]), prefixed=True)
+        return Path(self.default_scope, tuple(segments), prefixed=False)
+
+    def _indexes(self, segments: list[str | int]) -> None:
+        while self._accept("["):
+            value = self.token.value
+            if self.token.kind != "number" or not isinstance(value, int) or value < 0:
+                raise self._error("a non-negative integer index")
+            self.index += 1
+            segments.append(value)
+            if not self._accept("]"):
+                raise self._error("']'")
+
+
+# --- Semantics ------------------------------------------------------------------------------------
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _equal(a: Any, b: Any) -> bool:
+    if a is None or b is None:
+        return a is b
+    if isinstance(a, bool) or isinstance(b, bool):
+        return isinstance(a, bool) and isinstance(b, bool) and a == b
+    if isinstance(a, str):
+        return isinstance(b, str) and a == b
+    if isinstance(a, int | float):
+        return isinstance(b, int | float) and a == b
+    if isinstance(a, list | tuple):
+        return isinstance(b, list | tuple) and len(a) == len(b) and all(map(_equal, a, b))
+    return False
+
+
+def _element_of(value: Any, sequence: Sequence[Any]) -> bool:
+    return any(_equal(value, element) for element in sequence)
+
+
+def _in(x: Any, y: Any) -> bool:
+    if x is None:
+        return False
+    if isinstance(y, list | tuple):
+        if isinstance(x, list | tuple):
+            return any(_element_of(element, y) for element in x)
+        return _element_of(x, y)
+    return isinstance(x, str) and isinstance(y, str) and x in y
+
+
+def _has(x: Any, y: Any) -> bool:
+    return _element_of(y, x) if isinstance(x, list | tuple) else _equal(x, y)
+
+
+def _contains(x: Any, y: Any) -> bool:
+    if isinstance(x, str):
+        return isinstance(y, str) and y in x
+    return isinstance(x, list | tuple) and _element_of(y, x)
+
+
+def _ordering(compare: Callable[[Any, Any], bool]) -> Callable[[Any, Any], bool]:
+    def ordered(a: Any, b: Any) -> bool:
+        if isinstance(a, str):
+            return isinstance(b, str) and compare(a, b)
+        return _is_number(a) and _is_number(b) and compare(a, b)
+
+    return ordered
+
+
+_ORDERINGS: dict[str, Callable[[Any, Any], bool]] = {
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
+_OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
+    "==": _equal,
+    "!=": lambda a, b: not _equal(a, b),
+    "IN": _in,
+    "NOT IN": lambda a, b: not _in(a, b),
+    "HAS": _has,
+    "NOT HAS": lambda a, b: not _has(a, b),
+    "CONTAINS": _contains,
+    **{op: _ordering(compare) for op, compare in _ORDERINGS.items()},
+}
+
+
+def _walk(value: Any, segments: tuple[str | int, ...]) -> Any:
+    for segment in segments:
+        if isinstance(segment, str):
+            if not isinstance(value, dict | Mapping):
+                return None
+            value = value.get(segment)
+        elif isinstance(value, list | tuple) and segment < len(value):
+            value = value[segment]
+        else:
+            return None
+    return value
+
+
+# --- Compiling to closures ------------------------------------------------------------------------
+
+
+def _getter(path: Path, default_scope: str) -> _Getter:
+    segments = path.segments
+    if path.prefixed:
+        scope, fallback = path.scope, (path.scope, *segments)
+
+        def get_prefixed(scopes: Mapping[str, Any]) -> Any:
+            root = scopes.get(scope, _MISSING)
+            if root is _MISSING:
+                return _walk(scopes.get(default_scope), fallback)
+            return _walk(root, segments)
+
+        return get_prefixed
+    if len(segments) == 1 and isinstance(segments[0], str):
+        key = segments[0]
+
+        def get_key(scopes: Mapping[str, Any]) -> Any:
+            attributes = scopes.get(default_scope)
+            if type(attributes) is dict:
+                return attributes.get(key)
+            return _walk(attributes, segments)
+
+        return get_key
+    return lambda scopes: _walk(scopes.get(default_scope), segments)
+
+
+def _equals_literal(value: Scalar | tuple[Scalar, ...]) -> _Test:
+    if value is None:
+        return lambda x: x is None
+    if isinstance(value, bool):
+        return lambda x: x is value
+    if isinstance(value, str):
+        return lambda x: isinstance(x, str) and x == value
+    if isinstance(value, int | float):
+        return lambda x: x == value and _is_number(x)
+    return lambda x: _equal(x, value)
+
+
+def _membership(values: tuple[Scalar, ...]) -> _Test:
+    """A set-based `x is equal to one of values`, for a list literal of scalars."""
+    strings = frozenset(v for v in values if isinstance(v, str))
+    numbers = frozenset(v for v in values if _is_number(v))
+    booleans = frozenset(v for v in values if isinstance(v, bool))
+    has_null = None in values
+
+    def member(x: Any) -> bool:
+        if isinstance(x, str):
+            return x in strings
+        if isinstance(x, bool):
+            return x in booleans
+        if isinstance(x, int | float):
+            return x in numbers
+        return x is None and has_null
+
+    return member
+
+
+def _bind_right(op: str, value: Scalar | tuple[Scalar, ...]) -> _Test:
+    """`x op value` as a one-argument test, specialised for the common shapes."""
+    if op in ("==", "!="):
+        equals = _equals_literal(value)
+        return equals if op == "==" else lambda x: not equals(x)
+    if op in ("IN", "NOT IN") and isinstance(value, tuple):
+        member = _membership(value)
+
+        def is_in(x: Any) -> bool:
+            if isinstance(x, list | tuple):
+                return any(map(member, x))
+            return x is not None and member(x)
+
+        return is_in if op == "IN" else lambda x: not is_in(x)
+    if op in ("HAS", "NOT HAS") and not isinstance(value, tuple):
+        element = _equals_literal(value)
+
+        def has(x: Any) -> bool:
+            return any(map(element, x)) if isinstance(x, list | tuple) else element(x)
+
+        return has if op == "HAS" else lambda x: not has(x)
+    if op in _ORDERINGS and isinstance(value, str):
+        compare = _ORDERINGS[op]
+        return lambda x: isinstance(x, str) and compare(x, value)
+    if op in _ORDERINGS and _is_number(value):
+        compare = _ORDERINGS[op]
+        return lambda x: _is_number(x) and compare(x, value)
+    function = _OPERATORS[op]
+    return lambda x: function(x, value)
+
+
+def _compile(node: Node, default_scope: str) -> Predicate:
+    if isinstance(node, Or | And):
+        predicates = tuple(_compile(term, default_scope) for term in node.terms)
+        return _combine(predicates, any_of=isinstance(node, Or))
+    if isinstance(node, Not):
+        inner = _compile(node.term, default_scope)
+        return lambda scopes: not inner(scopes)
+    if isinstance(node, Truthy):
+        if isinstance(node.operand, Literal):
+            constant = bool(node.operand.value)
+            return lambda scopes: constant
+        get = _getter(node.operand, default_scope)
+        return lambda scopes: bool(get(scopes))
+    return _compile_comparison(node, default_scope)
+
+
+def _combine(predicates: tuple[Predicate, ...], any_of: bool) -> Predicate:
+    first, second, *rest = predicates
+    if not rest and any_of:
+        return lambda scopes: first(scopes) or second(scopes)
+    if not rest:
+        return lambda scopes: first(scopes) and second(scopes)
+
+    def combined(scopes: Mapping[str, Any]) -> bool:
+        # A loop rather than any()/all() over a generator, which would be allocated per evaluation.
+        for predicate in predicates:
+            if bool(predicate(scopes)) is any_of:
+                return any_of
+        return not any_of
+
+    return combined
+
+
+def _compile_comparison(node: Comparison, default_scope: str) -> Predicate:
+    left, right, function = node.left, node.right, _OPERATORS[node.op]
+    if isinstance(left, Literal):
+        constant = left.value
+        if isinstance(right, Literal):
+            result = function(constant, right.value)
+            return lambda scopes: result
+        get = _getter(right, default_scope)
+        return lambda scopes: function(constant, get(scopes))
+    get_left = _getter(left, default_scope)
+    if isinstance(right, Literal):
+        test = _bind_right(node.op, right.value)
+        return lambda scopes: test(get_left(scopes))
+    get_right = _getter(right, default_scope)
+    return lambda scopes: function(get_left(scopes), get_right(scopes))
+
+
+# --- The index ------------------------------------------------------------------------------------
+
+
+def _scalar_key(value: object) -> tuple[str, object] | None:
+    if isinstance(value, bool):
+        return ("b", value)
+    if isinstance(value, int | float):
+        try:
+            return ("n", float(value))
+        except OverflowError:  # an int beyond float range can only equal itself
+            return ("n", value)
+    if isinstance(value, str):
+        return ("s", value)
+    return None
+
+
+def index_entries(attributes: Mapping[str, Any]) -> frozenset[IndexKey]:
+    """Every (path, type tag, value) a matching `index_keys` could ask for, for one attribute dict."""
+    entries: set[IndexKey] = set()
+    _collect(attributes, (), entries)
+    return frozenset(entries)
+
+
+def _collect(attributes: Mapping[str, Any], prefix: tuple[str | int, ...], entries: set[IndexKey]) -> None:
+    for name, value in attributes.items():
+        if not isinstance(name, str):
+            continue
+        path = (*prefix, name)
+        if isinstance(value, Mapping):
+            _collect(value, path, entries)
+            continue
+        for element in value if isinstance(value, list | tuple) else (value,):
+            key = _scalar_key(element)
+            if key is not None:
+                entries.add((path, key[0], key[1]))
+
+
+def _keys_for(path: tuple[str | int, ...], values: Sequence[object]) -> frozenset[IndexKey] | None:
+    keys: set[IndexKey] = set()
+    for value in values:
+        key = _scalar_key(value)
+        if key is None:
+            return None
+        keys.add((path, key[0], key[1]))
+    return frozenset(keys)
+
+
+def _comparison_keys(node: Comparison, scope: str) -> frozenset[IndexKey] | None:
+    path, literal = node.left, node.right
+    path_on_left = isinstance(path, Path)
+    if not isinstance(path, Path):
+        path, literal = literal, path
+    if not isinstance(path, Path) or not isinstance(literal, Literal) or path.scope != scope:
+        return None
+    if not all(isinstance(segment, str) for segment in path.segments):
+        return None
+    value, op = literal.value, node.op
+    listed = isinstance(value, tuple)
+    # path == v, path HAS v and v HAS path all hold only if path is v or a list holding v.
+    if op == "==" or (op == "HAS" and (path_on_left or not listed)):
+        return None if listed else _keys_for(path.segments, (value,))
+    # A list literal on the membership side: one of its elements must be in the path's list.
+    if isinstance(value, tuple) and (op == "IN" or (op in ("HAS", "CONTAINS") and not path_on_left)):
+        return _keys_for(path.segments, value)
+    # A scalar in the path's list; a string could also be a substring, which cannot be indexed.
+    if (op, path_on_left) in (("IN", False), ("CONTAINS", True)) and not isinstance(value, str | tuple):
+        return _keys_for(path.segments, (value,))
+    return None
+
+
+def _index_keys(node: Node, scope: str) -> frozenset[IndexKey] | None:
+    if isinstance(node, Comparison):
+        return _comparison_keys(node, scope)
+    if isinstance(node, And):
+        candidates = [keys for term in node.terms if (keys := _index_keys(term, scope)) is not None]
+        return min(candidates, key=len, default=None)
+    if isinstance(node, Or):
+        union: set[IndexKey] = set()
+        for term in node.terms:
+            keys = _index_keys(term, scope)
+            if keys is None:
+                return None
+            union |= keys
+        return frozenset(union)
+    return None
+
+
+def _paths(node: Node) -> Iterator[Path]:
+    if isinstance(node, Or | And):
+        for term in node.terms:
+            yield from _paths(term)
+    elif isinstance(node, Not):
+        yield from _paths(node.term)
+    else:
+        operands = (node.operand,) if isinstance(node, Truthy) else (node.left, node.right)
+        yield from (operand for operand in operands if isinstance(operand, Path))
+
+
+# --- Public API -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Expression:
+    """A routing expression parsed once and compiled to closures; call `predicate` directly in hot loops."""
+
+    source: str
+    default_scope: str
+    tree: Node
+    predicate: Predicate = field(repr=False, compare=False)
+
+    def evaluate(self, scopes: Mapping[str, Any]) -> bool:
+        return self.predicate(scopes)
+
+    def references(self, scope: str) -> bool:
+        return any(path.scope == scope for path in _paths(self.tree))
+
+    def index_keys(self, scope: str = "worker") -> frozenset[IndexKey] | None:
+        """Keys one of which every matching `scope` attribute dict has, or None if none can be derived."""
+        return _index_keys(self.tree, scope)
+
+
+def compile_expression(source: str, default_scope: str = "worker") -> Expression:
+    """Parse and compile `source`, or return the cached result; raises `ExpressionSyntaxError`."""
+    return _compile_cached(source, default_scope)
+
+
+@functools.lru_cache(maxsize=4096)
+def _compile_cached(source: str, default_scope: str) -> Expression:
+    tree = _Parser(source, default_scope).parse()
+    return Expression(source, default_scope, tree, _compile(tree, default_scope))

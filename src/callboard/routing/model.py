@@ -1,0 +1,247 @@
+"""The routing model: activities, channels, workers, queues, tasks and reservations (TaskRouter's shapes)."""
+
+from __future__ import annotations
+
+import enum
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from callboard.core.errors import InvalidStateError
+from callboard.routing.expressions import Expression
+
+log = logging.getLogger(__name__)
+
+
+class TaskStatus(enum.StrEnum):
+    PENDING = "pending"
+    RESERVED = "reserved"
+    ASSIGNED = "assigned"
+    WRAPPING = "wrapping"
+    COMPLETED = "completed"
+    CANCELED = "canceled"
+
+
+class ReservationStatus(enum.StrEnum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    TIMEOUT = "timeout"
+    CANCELED = "canceled"
+    RESCINDED = "rescinded"
+    WRAPPING = "wrapping"
+    COMPLETED = "completed"
+
+
+class Strategy(enum.StrEnum):
+    LONGEST_IDLE = "longest_idle"
+    ROUND_ROBIN = "round_robin"
+    FEWEST_TASKS = "fewest_tasks"
+    LEAST_TALK_TIME = "least_talk_time"
+    RING_ALL = "ring_all"
+    LINEAR = "linear"
+    RANDOM = "random"
+    WEIGHTED_RANDOM = "weighted_random"
+    BEST_SKILL_MATCH = "best_skill_match"
+
+
+class TaskOrder(enum.StrEnum):
+    FIFO = "fifo"
+    LIFO = "lifo"
+
+
+_TASK_TRANSITIONS: dict[TaskStatus, frozenset[TaskStatus]] = {
+    TaskStatus.PENDING: frozenset({TaskStatus.RESERVED, TaskStatus.CANCELED}),
+    TaskStatus.RESERVED: frozenset({TaskStatus.PENDING, TaskStatus.ASSIGNED, TaskStatus.CANCELED}),
+    TaskStatus.ASSIGNED: frozenset({TaskStatus.WRAPPING, TaskStatus.COMPLETED}),
+    TaskStatus.WRAPPING: frozenset({TaskStatus.COMPLETED}),
+    TaskStatus.COMPLETED: frozenset(),
+    TaskStatus.CANCELED: frozenset(),
+}
+
+_RESERVATION_TRANSITIONS: dict[ReservationStatus, frozenset[ReservationStatus]] = {
+    ReservationStatus.PENDING: frozenset(
+        {
+            ReservationStatus.ACCEPTED,
+            ReservationStatus.REJECTED,
+            ReservationStatus.TIMEOUT,
+            ReservationStatus.CANCELED,
+            ReservationStatus.RESCINDED,
+        }
+    ),
+    ReservationStatus.ACCEPTED: frozenset({ReservationStatus.WRAPPING, ReservationStatus.COMPLETED}),
+    ReservationStatus.WRAPPING: frozenset({ReservationStatus.COMPLETED}),
+    ReservationStatus.REJECTED: frozenset(),
+    ReservationStatus.TIMEOUT: frozenset(),
+    ReservationStatus.CANCELED: frozenset(),
+    ReservationStatus.RESCINDED: frozenset(),
+    ReservationStatus.COMPLETED: frozenset(),
+}
+
+LIVE_RESERVATION = frozenset({ReservationStatus.PENDING, ReservationStatus.ACCEPTED, ReservationStatus.WRAPPING})
+WAITING_TASK = frozenset({TaskStatus.PENDING, TaskStatus.RESERVED})
+
+
+@dataclass(eq=False)
+class Activity:
+    """An agent state; `available` says whether workers in it receive offers."""
+
+    sid: str
+    friendly_name: str
+    available: bool
+    date_created: float
+    date_updated: float
+
+
+@dataclass(eq=False)
+class TaskChannel:
+    """A kind of work (voice, chat, email) with the capacity a worker gets on it by default."""
+
+    sid: str
+    unique_name: str
+    friendly_name: str
+    default_capacity: int
+    date_created: float
+    date_updated: float
+
+
+@dataclass(eq=False)
+class WorkerChannel:
+    """One worker's capacity on one channel; `used` counts pending, accepted and wrapping reservations."""
+
+    channel: str
+    capacity: int
+    available: bool = True
+    used: int = 0
+
+    def has_room(self) -> bool:
+        return self.available and self.used < self.capacity
+
+
+@dataclass(eq=False)
+class Worker:
+    """An agent: JSON attributes, an activity, capacity per channel, and the counters strategies read."""
+
+    sid: str
+    friendly_name: str
+    attributes: dict[str, Any]
+    activity_sid: str
+    channels: dict[str, WorkerChannel]
+    date_created: float
+    date_updated: float
+    date_status_changed: float
+    seq: int
+    last_idle: float
+    tasks_assigned: int = 0
+    talk_seconds: float = 0.0
+    index_entries: frozenset[Any] = frozenset()
+
+
+@dataclass(eq=False)
+class TaskQueue:
+    """Workers matching `target_workers` are its members; waiting tasks are offered to them by `strategy`."""
+
+    sid: str
+    friendly_name: str
+    target_workers: Expression
+    strategy: Strategy
+    strategy_options: dict[str, Any]
+    task_order: TaskOrder
+    max_reserved_workers: int
+    reservation_activity_sid: str | None
+    assignment_activity_sid: str | None
+    wrapup_seconds: float | None
+    post_work_activity_sid: str | None
+    service_level_threshold: float | None
+    date_created: float
+    date_updated: float
+    members: set[str] = field(default_factory=set)
+    round_robin_last: int = -1
+
+
+@dataclass(eq=False)
+class Task:
+    """One item of work: a call, a chat, an email. Its age counts from `date_created`, kept across re-queues."""
+
+    sid: str
+    workflow_sid: str
+    channel: str
+    attributes: dict[str, Any]
+    priority: int
+    timeout: float
+    date_created: float
+    date_updated: float
+    seq: int
+    status: TaskStatus = TaskStatus.PENDING
+    reason: str | None = None
+    queue_sid: str | None = None
+    filter_index: int | None = None  # None: not yet routed; -1: the default filter
+    target_index: int = 0
+    date_entered_workflow: float = 0.0
+    date_entered_queue: float | None = None
+    target_deadline: float | None = None
+    known_worker_sid: str | None = None
+    target_expression: Expression | None = None
+    target_order_by: tuple[tuple[str, bool], ...] = ()
+    excluded_workers: set[str] = field(default_factory=set)
+    reservations: set[str] = field(default_factory=set)
+    worker_sid: str | None = None
+    date_assigned: float | None = None
+    date_wrapping: float | None = None
+    date_completed: float | None = None
+    transferred_from: str | None = None
+    expires_at: float | None = None  # the TTL deadline when it is not date_created + timeout (a transfer)
+
+    @property
+    def is_waiting(self) -> bool:
+        return self.status in WAITING_TASK
+
+    def set_status(self, new: TaskStatus, now: float) -> TaskStatus:
+        old = self.status
+        if new not in _TASK_TRANSITIONS[old]:
+            raise InvalidStateError(
+                f"task {self.sid} is {old}; it cannot become {new}",
+                error_id="task_invalid_state",
+                sid=self.sid,
+                status=str(old),
+            )
+        log.debug("task %s: %s -> %s", self.sid, old, new)
+        self.status = new
+        self.date_updated = now
+        return old
+
+
+@dataclass(eq=False)
+class Reservation:
+    """An offer of one task to one worker."""
+
+    sid: str
+    task_sid: str
+    worker_sid: str
+    queue_sid: str | None
+    channel: str
+    date_created: float
+    date_updated: float
+    timeout_at: float
+    status: ReservationStatus = ReservationStatus.PENDING
+    date_accepted: float | None = None
+    date_wrapping: float | None = None
+    wrapup_deadline: float | None = None
+
+    @property
+    def is_live(self) -> bool:
+        return self.status in LIVE_RESERVATION
+
+    def set_status(self, new: ReservationStatus, now: float) -> ReservationStatus:
+        old = self.status
+        if new not in _RESERVATION_TRANSITIONS[old]:
+            raise InvalidStateError(
+                f"reservation {self.sid} is {old}; it cannot become {new}",
+                error_id="reservation_invalid_state",
+                sid=self.sid,
+                status=str(old),
+            )
+        log.debug("reservation %s: %s -> %s", self.sid, old, new)
+        self.status = new
+        self.date_updated = now
+        return old

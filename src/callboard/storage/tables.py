@@ -1,0 +1,194 @@
+"""The SQL tables. Each routing table keeps the full record in `data` and copies the fields it is queried by.
+
+`migrations/versions` must create exactly these tables; `tests/storage/test_migrations.py` checks it.
+Timestamps are epoch seconds as floats, as the engine keeps them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Double,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Table,
+    Text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.types import TypeEngine
+
+# Deterministic constraint names, so later migrations can name what they alter on every backend.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+Json: TypeEngine[Any] = JSON().with_variant(JSONB(), "postgresql")
+# SQLite only autoincrements an INTEGER PRIMARY KEY.
+Serial: TypeEngine[int] = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def _workspace_fk() -> Column[str]:
+    return Column("workspace_sid", Text, ForeignKey("workspaces.sid", ondelete="CASCADE"), nullable=False)
+
+
+def _routing_table(name: str, *columns: Column[object], indexes: tuple[tuple[str, ...], ...]) -> Table:
+    table = Table(
+        name,
+        metadata,
+        Column("sid", Text, primary_key=True),
+        _workspace_fk(),
+        *columns,
+        Column("date_created", Double, nullable=False),
+        Column("date_updated", Double, nullable=False),
+        Column("data", Json, nullable=False),
+    )
+    for cols in indexes:
+        Index(f"ix_{name}_{'_'.join(cols)}", *(table.c[c] for c in cols))
+    return table
+
+
+workspaces = Table(
+    "workspaces",
+    metadata,
+    Column("sid", Text, primary_key=True),
+    Column("friendly_name", Text, nullable=False, unique=True),
+    Column("data", Json, nullable=False),
+    Column("date_created", Double, nullable=False),
+)
+
+activities = _routing_table(
+    "activities",
+    Column("friendly_name", Text, nullable=False),
+    Column("available", Boolean, nullable=False),
+    indexes=(("workspace_sid", "friendly_name"),),
+)
+
+task_channels = _routing_table(
+    "task_channels",
+    Column("unique_name", Text, nullable=False),
+    Column("friendly_name", Text, nullable=False),
+    indexes=(("workspace_sid", "unique_name"),),
+)
+
+workers = _routing_table(
+    "workers",
+    Column("friendly_name", Text, nullable=False),
+    Column("activity_sid", Text, nullable=True),
+    indexes=(("workspace_sid", "friendly_name"), ("workspace_sid", "activity_sid")),
+)
+
+task_queues = _routing_table(
+    "task_queues",
+    Column("friendly_name", Text, nullable=False),
+    indexes=(("workspace_sid", "friendly_name"),),
+)
+
+workflows = _routing_table(
+    "workflows",
+    Column("friendly_name", Text, nullable=False),
+    indexes=(("workspace_sid", "friendly_name"),),
+)
+
+tasks = _routing_table(
+    "tasks",
+    Column("workflow_sid", Text, nullable=True),
+    Column("task_queue_sid", Text, nullable=True),
+    Column("worker_sid", Text, nullable=True),
+    Column("assignment_status", Text, nullable=False),
+    Column("task_channel", Text, nullable=True),
+    Column("priority", Integer, nullable=False),
+    indexes=(
+        ("workspace_sid", "assignment_status"),
+        ("workspace_sid", "task_queue_sid"),
+        ("workspace_sid", "worker_sid"),
+        ("workspace_sid", "date_created"),
+    ),
+)
+
+reservations = _routing_table(
+    "reservations",
+    Column("task_sid", Text, nullable=False),
+    Column("worker_sid", Text, nullable=False),
+    Column("reservation_status", Text, nullable=False),
+    indexes=(
+        ("workspace_sid", "reservation_status"),
+        ("workspace_sid", "task_sid"),
+        ("workspace_sid", "worker_sid"),
+        ("workspace_sid", "date_created"),
+    ),
+)
+
+# No foreign key on workspace_sid: the log outlives what it describes.
+events = Table(
+    "events",
+    metadata,
+    Column("id", Serial, primary_key=True, autoincrement=True),
+    Column("workspace_sid", Text, nullable=True),
+    Column("event_type", Text, nullable=False),
+    Column("resource_type", Text, nullable=False),
+    Column("resource_sid", Text, nullable=False),
+    Column("timestamp", Double, nullable=False),
+    Column("data", Json, nullable=False),
+    Index("ix_events_workspace_sid_timestamp", "workspace_sid", "timestamp"),
+    Index("ix_events_workspace_sid_id", "workspace_sid", "id"),
+)
+
+# workspace_sid has no foreign key either: deleting a workspace must not turn its users into global ones.
+users = Table(
+    "users",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("username", Text, nullable=False, unique=True),
+    Column("password_hash", Text, nullable=False),
+    Column("role", Text, nullable=False),
+    Column("workspace_sid", Text, nullable=True),
+    Column("worker_sid", Text, nullable=True),
+    Column("date_created", Double, nullable=False),
+    Column("disabled", Boolean, nullable=False),
+)
+
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("token_hash", Text, primary_key=True),
+    Column("user_id", Text, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("expires_at", Double, nullable=False),
+    Column("csrf_token", Text, nullable=False),
+    Column("date_created", Double, nullable=False),
+    Index("ix_sessions_user_id", "user_id"),
+    Index("ix_sessions_expires_at", "expires_at"),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("user_id", Text, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("token_hash", Text, nullable=False, unique=True),
+    Column("date_created", Double, nullable=False),
+    Column("last_used", Double, nullable=True),
+    Index("ix_api_tokens_user_id", "user_id"),
+)
+
+login_attempts = Table(
+    "login_attempts",
+    metadata,
+    Column("id", Serial, primary_key=True, autoincrement=True),
+    Column("key", Text, nullable=False),
+    Column("timestamp", Double, nullable=False),
+    Index("ix_login_attempts_key_timestamp", "key", "timestamp"),
+)

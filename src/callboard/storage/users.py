@@ -1,0 +1,76 @@
+"""Users of the web UI and API: a name, a password hash, a role, and optionally a workspace and worker."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import delete, insert, select, update
+
+from callboard.core.errors import NotFoundError, ValidationError
+from callboard.core.ids import USER, new_sid
+from callboard.storage.base import StoreBase, as_dict, conflicts
+from callboard.storage.tables import users
+
+UPDATABLE = frozenset({"username", "password_hash", "role", "workspace_sid", "worker_sid", "disabled"})
+
+
+class UsersMixin(StoreBase):
+    """Creating, finding, changing and deleting users; deleting one ends its sessions and API tokens."""
+
+    async def create_user(
+        self,
+        username: str,
+        password_hash: str,
+        role: str,
+        workspace_sid: str | None = None,
+        worker_sid: str | None = None,
+    ) -> dict[str, Any]:
+        user = {
+            "id": new_sid(USER),
+            "username": username,
+            "password_hash": password_hash,
+            "role": role,
+            "workspace_sid": workspace_sid,
+            "worker_sid": worker_sid,
+            "date_created": self._clock.now(),
+            "disabled": False,
+        }
+        with conflicts(f"the username {username!r} is taken", username=username):
+            async with self._engine.begin() as conn:
+                await conn.execute(insert(users), [user])
+        return user
+
+    async def get_user(self, user_id: str) -> dict[str, Any] | None:
+        async with self._engine.connect() as conn:
+            return as_dict((await conn.execute(select(users).where(users.c.id == user_id))).mappings().first())
+
+    async def get_user_by_name(self, username: str) -> dict[str, Any] | None:
+        async with self._engine.connect() as conn:
+            query = select(users).where(users.c.username == username)
+            return as_dict((await conn.execute(query)).mappings().first())
+
+    async def list_users(self) -> list[dict[str, Any]]:
+        async with self._engine.connect() as conn:
+            result = await conn.execute(select(users).order_by(users.c.username))
+            return [dict(row) for row in result.mappings()]
+
+    async def update_user(self, user_id: str, **fields: Any) -> dict[str, Any]:
+        """Change some of a user's fields (any of `UPDATABLE`) and return the user as it now is."""
+        unknown = set(fields) - UPDATABLE
+        if unknown:
+            raise ValidationError(f"cannot update user fields {sorted(unknown)}", fields=sorted(unknown))
+        if not fields:
+            user = await self.get_user(user_id)
+        else:
+            with conflicts(f"the username {fields.get('username')!r} is taken", username=fields.get("username")):
+                async with self._engine.begin() as conn:
+                    query = update(users).where(users.c.id == user_id).values(**fields).returning(*users.columns)
+                    user = as_dict((await conn.execute(query)).mappings().first())
+        if user is None:
+            raise NotFoundError(f"user {user_id} not found", id=user_id)
+        return user
+
+    async def delete_user(self, user_id: str) -> None:
+        """Delete a user with its sessions and API tokens; deleting a missing user does nothing."""
+        async with self._engine.begin() as conn:
+            await conn.execute(delete(users).where(users.c.id == user_id))
