@@ -37,6 +37,7 @@ class Center:
         self._locks: dict[str, asyncio.Lock] = {}
         self._wake = asyncio.Event()
         self._timer_task: asyncio.Task[None] | None = None
+        self._saved: dict[str, dict[str, Any]] = {}
 
     @classmethod
     async def start(cls, store: Store, clock: Clock, bus: EventBus | None = None, *, timers: bool = True) -> Center:
@@ -44,6 +45,7 @@ class Center:
         for record in await store.load_workspaces():
             live = await store.load_live(record["sid"])
             engine = restore_workspace(clock, record, live)
+            center._saved[engine.sid] = record
             center._engines[engine.sid] = engine
             center._locks[engine.sid] = asyncio.Lock()
             await center._commit(engine)  # the restore may have fired offers
@@ -81,14 +83,13 @@ class Center:
                 setattr(engine, key, settings[key])
         self._engines[engine.sid] = engine
         self._locks[engine.sid] = asyncio.Lock()
-        await self.store.save_workspace(workspace_record(engine))
+        await self._save_settings(engine)
         return engine
 
     async def update_workspace(self, sid: str, **settings: Any) -> Workspace:
         engine = self.workspace(sid)
         async with self._locks[engine.sid]:
             engine.configure(**{k: v for k, v in settings.items() if v is not None})
-            await self.store.save_workspace(workspace_record(engine))
             await self._commit(engine)
         return engine
 
@@ -98,6 +99,7 @@ class Center:
             await self.store.delete_workspace(engine.sid)
             del self._engines[engine.sid]
         del self._locks[engine.sid]
+        self._saved.pop(engine.sid, None)
 
     # Changes
 
@@ -118,9 +120,15 @@ class Center:
             return
         upserts = [record_of(obj) for obj in touched.values()]
         await self.store.commit(engine.sid, upserts, deleted, events)
-        if any(e.name == "workspace.updated" for e in events):
-            await self.store.save_workspace(workspace_record(engine))
+        await self._save_settings(engine)
         self.bus.publish(events)
+
+    async def _save_settings(self, engine: Workspace) -> None:
+        """Store the workspace's own settings when they changed (adding a first activity sets defaults)."""
+        record = workspace_record(engine)
+        if self._saved.get(engine.sid) != record:
+            await self.store.save_workspace(record)
+            self._saved[engine.sid] = record
 
     # Time
 

@@ -1,0 +1,100 @@
+"""The running center: changes reach the store and the bus, and a restart loses nothing."""
+
+from __future__ import annotations
+
+from conftest import Database
+
+from callboard.app.center import Center
+from callboard.core.clock import VirtualClock
+from callboard.routing.model import ReservationStatus, TaskStatus
+from callboard.routing.workspace import Workspace
+
+CONFIG = {
+    "task_routing": {
+        "filters": [{"expression": 'department == "sales"', "targets": [{"queue": "sales", "timeout": 30}]}],
+        "default_filter": {"queue": "sales"},
+    }
+}
+
+
+def build(ws: Workspace) -> None:
+    ws.add_activity("Offline", False)
+    available = ws.add_activity("Available", True)
+    ws.add_channel("voice", capacity=1)
+    ws.add_queue("sales", target_workers='skills HAS "sales"', wrapup_seconds=30)
+    ws.add_workflow("inbound", CONFIG, task_reservation_timeout=20)
+    ws.add_worker("ann", attributes={"skills": ["sales"]}, activity_sid=available.sid)
+    ws.add_worker("bob", attributes={"skills": ["sales"]}, activity_sid=available.sid)
+
+
+async def test_a_restart_brings_back_tasks_offers_and_workers(database: Database) -> None:
+    clock = VirtualClock()
+    store = await database.open()
+    await store.migrate()
+    center = await Center.start(store, clock, timers=False)
+    ws = await center.create_workspace("acme")
+    await center.run(ws.sid, build)
+    workflow = next(iter(ws.workflows))
+    first = await center.run(
+        ws.sid, lambda w: w.create_task(workflow, attributes={"department": "sales"}, channel="voice")
+    )
+    clock.advance(5)
+    second = await center.run(
+        ws.sid, lambda w: w.create_task(workflow, attributes={"department": "sales"}, priority=3, channel="voice")
+    )
+    clock.advance(5)
+    third = await center.run(
+        ws.sid, lambda w: w.create_task(workflow, attributes={"department": "sales"}, channel="voice")
+    )
+    accepted = next(r for r in ws.reservations.values() if r.task_sid == first.sid)
+    await center.run(ws.sid, lambda w: w.accept_reservation(accepted.sid))
+    pending = next(r for r in ws.reservations.values() if r.task_sid == second.sid)
+    before = {t.sid: (t.status, t.priority, t.date_created, t.seq) for t in ws.tasks.values()}
+    await center.stop()
+    await store.close()
+
+    clock.advance(3)
+    store = await database.open()
+    center = await Center.start(store, clock, timers=False)
+    again = center.workspace("acme")
+    after = {t.sid: (t.status, t.priority, t.date_created, t.seq) for t in again.tasks.values()}
+    assert after == before
+    assert again.tasks[third.sid].status is TaskStatus.PENDING
+    assert again.reservations[pending.sid].status is ReservationStatus.PENDING
+    ann_or_bob = again.workers[accepted.worker_sid]
+    assert ann_or_bob.channels["voice"].used == 1
+    # the ringing offer still times out on schedule after the restart, and the waiting task moves up
+    clock.advance(20)
+    await center.tick()
+    assert again.tasks[second.sid].status is TaskStatus.PENDING
+    assert again.workers[pending.worker_sid].activity_sid == again.timeout_activity_sid
+    events = await store.events(again.sid, event_types=["reservation.timeout"])
+    assert [e.resource_sid for _, e in events] == [pending.sid]
+    await center.stop()
+    await store.close()
+
+
+async def test_run_persists_even_when_the_operation_fails_halfway(database: Database) -> None:
+    store = await database.open()
+    await store.migrate()
+    center = await Center.start(store, VirtualClock(), timers=False)
+    try:
+        ws = await center.create_workspace("acme")
+        await center.run(ws.sid, build)
+        sub = center.bus.subscribe()
+
+        def create_then_fail(w: Workspace) -> None:
+            w.add_activity("Lunch", False)
+            w.activity("WAnope")
+
+        try:
+            await center.run(ws.sid, create_then_fail)
+        except Exception as exc:
+            assert getattr(exc, "error_id", None) == "activity_not_found"
+        stored, _ = await store.list(ws.sid, "activity", filters={"friendly_name": "Lunch"})
+        assert len(stored) == 1
+        event = sub.get_nowait()
+        assert event is not None and event.name == "activity.created"
+    finally:
+        await center.stop()
+        await store.close()
