@@ -1,0 +1,71 @@
+"""The command line as a user runs it: check, apply (dry run, idempotent), export round trip."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "demo-center.yaml"
+
+
+def callboard(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "callboard", *args], cwd=cwd, capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+BROKEN = """\
+version: 1
+workspaces:
+  - name: acme
+    default_activity: Offline
+    timeout_activity: Offline
+    activities:
+      - {name: Offline, available: false}
+    queues:
+      - name: sales
+        target_workers: 'skills HAS'
+        strategy: fastest
+    workers:
+      - {name: ann, activity: Lunch}
+"""
+
+
+def test_check_reports_every_error_with_file_line_and_column(tmp_path: Path) -> None:
+    (tmp_path / "center.yaml").write_text(BROKEN)
+    result = callboard("check", "center.yaml", cwd=tmp_path)
+    assert result.returncode == 1
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("center.yaml:10:36: ")  # where the expression runs out
+    assert "expected a value" in lines[0]
+    assert lines[1].startswith("center.yaml:11:19: ") and "fastest" in lines[1]
+    assert lines[2].startswith("center.yaml:13:31: ") and "Lunch" in lines[2]
+    assert len(lines) == 3
+
+
+def test_check_accepts_the_demo_center(tmp_path: Path) -> None:
+    result = callboard("check", str(EXAMPLE), cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_apply_is_idempotent_and_export_applies_cleanly(tmp_path: Path) -> None:
+    db = ["--database", f"sqlite+aiosqlite:///{tmp_path / 'c.db'}"]
+    dry = callboard("apply", str(EXAMPLE), "--dry-run", *db, cwd=tmp_path)
+    assert dry.returncode == 0, dry.stderr
+    assert "+ workspace demo" in dry.stdout and "+ worker demo/alice" in dry.stdout
+    first = callboard("apply", str(EXAMPLE), *db, cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.count("\n+ ") + 1 >= 40  # every object of the demo is created
+    again = callboard("apply", str(EXAMPLE), *db, cwd=tmp_path)
+    assert "No changes" in again.stdout
+    exported = callboard("export", "-o", "out.yaml", *db, cwd=tmp_path)
+    assert exported.returncode == 0, exported.stderr
+    text = (tmp_path / "out.yaml").read_text()
+    assert "password_hash: $argon2" in text and "queue: WQ" not in text
+    assert "No changes" in callboard("apply", "out.yaml", *db, cwd=tmp_path).stdout
+    # a changed file shows exactly what changes
+    changed = (tmp_path / "out.yaml").read_text().replace("wrapup_seconds: 45", "wrapup_seconds: 50")
+    (tmp_path / "changed.yaml").write_text(changed)
+    plan = callboard("apply", "changed.yaml", "--dry-run", *db, cwd=tmp_path)
+    assert plan.stdout.splitlines()[0] == "~ queue demo/billing: wrapup_seconds 45 -> 50"
