@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from conftest import Database
-
 from callboard.app.center import Center
 from callboard.core.clock import VirtualClock
 from callboard.routing.model import ReservationStatus, TaskStatus
 from callboard.routing.workspace import Workspace
+from conftest import Database
 
 CONFIG = {
     "task_routing": {

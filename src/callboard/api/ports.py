@@ -1,0 +1,126 @@
+"""What the HTTP API needs from the rest of Callboard; `app/` hands it concrete objects that fit."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol, TypeVar
+
+from callboard.core.clock import Clock
+from callboard.core.events import Event
+from callboard.routing.workspace import Workspace
+
+T = TypeVar("T")
+Record = dict[str, Any]
+# Aliases: inside StorePort, `list` names its method.
+Records = list[Record]
+Logged = list[tuple[int, Event]]
+Names = list[str]
+
+
+class StorePort(Protocol):
+    """The store's read side, the event log, users, sessions, API tokens and login attempts."""
+
+    async def get(self, workspace_sid: str, kind: str, sid: str) -> Record | None: ...
+
+    async def list(
+        self,
+        workspace_sid: str,
+        kind: str,
+        *,
+        filters: Mapping[str, Any] | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> tuple[Records, int]: ...
+
+    async def events(
+        self,
+        workspace_sid: str | None,
+        *,
+        start: float | None = None,
+        end: float | None = None,
+        after_id: int | None = None,
+        event_types: Names | None = None,
+        limit: int = 1000,
+    ) -> Logged: ...
+
+    async def create_user(
+        self,
+        username: str,
+        password_hash: str,
+        role: str,
+        workspace_sid: str | None = None,
+        worker_sid: str | None = None,
+    ) -> Record: ...
+
+    async def get_user(self, user_id: str) -> Record | None: ...
+
+    async def get_user_by_name(self, username: str) -> Record | None: ...
+
+    async def list_users(self) -> Records: ...
+
+    async def update_user(self, user_id: str, **fields: Any) -> Record: ...
+
+    async def delete_user(self, user_id: str) -> None: ...
+
+    async def create_session(self, token_hash: str, user_id: str, expires_at: float, csrf_token: str) -> None: ...
+
+    async def get_session(self, token_hash: str) -> Record | None: ...
+
+    async def delete_session(self, token_hash: str) -> None: ...
+
+    async def purge_sessions(self, now: float) -> int: ...
+
+    async def create_api_token(self, user_id: str, name: str, token_hash: str) -> Record: ...
+
+    async def find_api_token(self, token_hash: str) -> Record | None: ...
+
+    async def touch_api_token(self, token_id: str, now: float) -> None: ...
+
+    async def list_api_tokens(self, user_id: str) -> Records: ...
+
+    async def delete_api_token(self, token_id: str) -> None: ...
+
+    async def record_login_attempt(self, key: str, now: float) -> None: ...
+
+    async def count_login_attempts(self, key: str, since: float) -> int: ...
+
+    async def clear_login_attempts(self, key: str) -> None: ...
+
+    async def purge_login_attempts(self, before: float) -> int: ...
+
+
+class Subscription(Protocol):
+    """A reader's queue of published events."""
+
+    async def get(self) -> Event: ...
+
+    def close(self) -> None: ...
+
+
+class BusPort(Protocol):
+    def subscribe(self, accept: Callable[[Event], bool] | None = None) -> Subscription: ...
+
+
+class CenterPort(Protocol):
+    """The running center: one engine per workspace; every change goes through `run`."""
+
+    @property
+    def store(self) -> StorePort: ...
+
+    @property
+    def bus(self) -> BusPort: ...
+
+    @property
+    def clock(self) -> Clock: ...
+
+    def workspaces(self) -> dict[str, Workspace]: ...
+
+    def workspace(self, sid: str) -> Workspace: ...
+
+    async def run(self, workspace_sid: str, op: Callable[[Workspace], T]) -> T: ...
+
+    async def create_workspace(self, friendly_name: str, **settings: Any) -> Workspace: ...
+
+    async def update_workspace(self, sid: str, **settings: Any) -> Workspace: ...
+
+    async def delete_workspace(self, sid: str) -> None: ...
