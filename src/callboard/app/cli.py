@@ -16,7 +16,7 @@ from rich.console import Console
 from callboard.app.apply import apply_center, export_center, plan_center
 from callboard.app.center import Center
 from callboard.app.server import open_center, run_loop, serve
-from callboard.app.traffic import Traffic
+from callboard.app.traffic import Traffic, TrafficProfile
 from callboard.config.center import CenterInvalid, check_file, load_center
 from callboard.config.dump import dump_center
 from callboard.config.plan import format_plan
@@ -163,6 +163,7 @@ def demo(
     host: Annotated[str, typer.Option(help="Listen address.")] = "127.0.0.1",
     duration: Annotated[float | None, typer.Option(help="Stop after this many seconds.")] = None,
     seed: Annotated[int | None, typer.Option(help="Seed for the traffic generator.")] = None,
+    interarrival: Annotated[float, typer.Option(help="Mean seconds between simulated customers.")] = 4.0,
 ) -> None:
     """Apply the demo center to a fresh SQLite store, serve it, and run simulated traffic through it."""
     path = file or _demo_file()
@@ -181,7 +182,7 @@ def demo(
         while not server.started:  # noqa: ASYNC110 - uvicorn offers no event for this
             await asyncio.sleep(0.05)
         _print_welcome(settings, path)
-        traffic = Traffic(center, "demo", seed=seed)
+        traffic = Traffic(center, "demo", seed=seed, profile=TrafficProfile(mean_interarrival=interarrival))
         run = asyncio.create_task(traffic.run())
         try:
             if duration is not None:
@@ -198,8 +199,9 @@ def demo(
 
 def _print_welcome(settings: Settings, path: Path) -> None:
     base = f"http://{settings.host}:{settings.port}"
-    out.print(f"""
-[bold]Callboard demo center is running[/bold] ({path}; store {settings.database_url})
+    print(
+        f"""
+Callboard demo center is running ({path}; store {settings.database_url})
 
   API docs         {base}/docs
   Health, metrics  {base}/healthz  {base}/metrics
@@ -214,7 +216,9 @@ def _print_welcome(settings: Settings, path: Path) -> None:
     curl -b cookies '{base}/api/v1/workspaces/demo/tasks?assignment_status=pending,reserved,assigned'
 
 Simulated customers arrive every few seconds; simulated agents accept, talk and wrap up. Ctrl-C stops.
-""")
+""",
+        flush=True,
+    )
 
 
 def main() -> None:
