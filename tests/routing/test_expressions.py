@@ -59,10 +59,11 @@ def worker_path(*segments: str | int) -> Path:
         ('[1, "two", 3.0, true, null]', (1, "two", 3.0, True, None)),
     ],
 )
-def test_literals(source: str, value: object) -> None:
+def test_literals(source: str, value: Any) -> None:
     tree = compile_expression(f"x == {source}").tree
     assert tree == Comparison("==", worker_path("x"), Literal(value))
-    assert type(tree.right.value) is type(value)  # type: ignore[union-attr]
+    assert isinstance(tree.right, Literal)
+    assert type(tree.right.value) is type(value)
 
 
 @pytest.mark.parametrize(

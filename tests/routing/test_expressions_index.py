@@ -17,7 +17,7 @@ def keys(source: str, scope: str = "worker", default_scope: str = "worker") -> s
 
 
 def test_index_entries_flatten_scalars_lists_and_nested_objects() -> None:
-    attributes = {
+    attributes: dict[Any, Any] = {
         "language": "en",
         "level": 3,
         "ratio": 0.5,
@@ -210,7 +210,7 @@ def test_index_keys_are_sound_for_every_single_condition_over_small_values() -> 
     assert derived_some > 100
 
 
-@settings(max_examples=1500, database=None, deadline=None)
+@settings(max_examples=500, database=None, deadline=None)
 @given(data=st.data(), worker=attributes, task=attributes)
 def test_index_keys_never_exclude_a_matching_worker(
     data: st.DataObject, worker: dict[str, Any], task: dict[str, Any]
@@ -221,7 +221,7 @@ def test_index_keys_never_exclude_a_matching_worker(
         assert derived is None or derived & index_entries(worker), (derived, index_entries(worker))
 
 
-@settings(max_examples=500, database=None, deadline=None)
+@settings(max_examples=200, database=None, deadline=None)
 @given(data=st.data(), task=attributes, worker=attributes)
 def test_index_keys_for_the_task_scope_are_sound_too(
     data: st.DataObject, task: dict[str, Any], worker: dict[str, Any]

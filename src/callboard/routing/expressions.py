@@ -11,10 +11,13 @@ the default scope (`language` is `scopes[default_scope]["language"]`). These nam
 attribute called `task` in the worker scope can only be reached as `worker.task`. If the named scope
 is absent from the mapping at evaluation time, the whole path resolves in the default scope instead.
 
+Keywords are case-insensitive and cannot start a path, though later names may be keywords (`task.in`).
+
 Data never makes evaluation raise: a missing key, an index out of range, or indexing something that
 is not a list or an object gives null; comparisons between unrelated types are false. Numbers compare
-numerically (`1 == 1.0`) but a boolean never equals a number (`true != 1`). Null is in nothing, so
-`null IN [null]` is false and `null NOT IN [...]` is true.
+numerically (`1 == 1.0`) but a boolean never equals a number (`true != 1`); lists compare element by
+element and objects never compare equal. Null is in nothing, so `null IN [null]` is false and
+`null NOT IN [...]` is true.
 
 `index_keys` lets the engine narrow 15,000 workers to a few candidates per queue: it derives keys
 such that any worker matching the expression has one of them among its `index_entries`.
@@ -130,10 +133,6 @@ class _Token(NamedTuple):
     column: int
 
 
-def _describe(token: _Token) -> str:
-    return "end of expression" if token.kind == "end" else repr(token.text)
-
-
 def _tokenize(source: str) -> list[_Token]:
     tokens: list[_Token] = []
     position = 0
@@ -204,7 +203,8 @@ class _Parser:
         return node
 
     def _error(self, expected: str) -> ExpressionSyntaxError:
-        return ExpressionSyntaxError(self.source, self.token.column, expected, _describe(self.token))
+        found = "end of expression" if self.token.kind == "end" else repr(self.token.text)
+        return ExpressionSyntaxError(self.source, self.token.column, expected, found)
 
     def _advance(self) -> _Token:
         token = self.token
@@ -357,6 +357,8 @@ def _equal(a: Any, b: Any) -> bool:
 
 
 def _element_of(value: Any, sequence: Sequence[Any]) -> bool:
+    if isinstance(value, str):
+        return value in sequence  # exact: a string only ever equals a string
     return any(_equal(value, element) for element in sequence)
 
 
@@ -410,7 +412,7 @@ _OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
 def _walk(value: Any, segments: tuple[str | int, ...]) -> Any:
     for segment in segments:
         if isinstance(segment, str):
-            if not isinstance(value, dict | Mapping):
+            if value.__class__ is not dict and not isinstance(value, Mapping):
                 return None
             value = value.get(segment)
         elif isinstance(value, list | tuple) and segment < len(value):
@@ -423,29 +425,24 @@ def _walk(value: Any, segments: tuple[str | int, ...]) -> Any:
 # --- Compiling to closures ------------------------------------------------------------------------
 
 
-def _getter(path: Path, default_scope: str) -> _Getter:
-    segments = path.segments
-    if path.prefixed:
-        scope, fallback = path.scope, (path.scope, *segments)
-
-        def get_prefixed(scopes: Mapping[str, Any]) -> Any:
-            root = scopes.get(scope, _MISSING)
-            if root is _MISSING:
-                return _walk(scopes.get(default_scope), fallback)
-            return _walk(root, segments)
-
-        return get_prefixed
+def _walker(segments: tuple[str | int, ...]) -> Callable[[Any], Any]:
     if len(segments) == 1 and isinstance(segments[0], str):
         key = segments[0]
+        return lambda value: value.get(key) if value.__class__ is dict else _walk(value, segments)
+    return lambda value: _walk(value, segments)
 
-        def get_key(scopes: Mapping[str, Any]) -> Any:
-            attributes = scopes.get(default_scope)
-            if type(attributes) is dict:
-                return attributes.get(key)
-            return _walk(attributes, segments)
 
-        return get_key
-    return lambda scopes: _walk(scopes.get(default_scope), segments)
+def _getter(path: Path, default_scope: str) -> _Getter:
+    walk = _walker(path.segments)
+    if not path.prefixed:
+        return lambda scopes: walk(scopes.get(default_scope))
+    scope, fallback = path.scope, _walker((path.scope, *path.segments))
+
+    def get_prefixed(scopes: Mapping[str, Any]) -> Any:
+        root = scopes.get(scope, _MISSING)
+        return fallback(scopes.get(default_scope)) if root is _MISSING else walk(root)
+
+    return get_prefixed
 
 
 def _equals_literal(value: Scalar | tuple[Scalar, ...]) -> _Test:
@@ -494,10 +491,10 @@ def _bind_right(op: str, value: Scalar | tuple[Scalar, ...]) -> _Test:
 
         return is_in if op == "IN" else lambda x: not is_in(x)
     if op in ("HAS", "NOT HAS") and not isinstance(value, tuple):
-        element = _equals_literal(value)
+        equals = _equals_literal(value)
 
         def has(x: Any) -> bool:
-            return any(map(element, x)) if isinstance(x, list | tuple) else element(x)
+            return _element_of(value, x) if isinstance(x, list | tuple) else equals(x)
 
         return has if op == "HAS" else lambda x: not has(x)
     if op in _ORDERINGS and isinstance(value, str):
@@ -620,7 +617,7 @@ def _comparison_keys(node: Comparison, scope: str) -> frozenset[IndexKey] | None
     listed = isinstance(value, tuple)
     # path == v, path HAS v and v HAS path all hold only if path is v or a list holding v.
     if op == "==" or (op == "HAS" and (path_on_left or not listed)):
-        return None if listed else _keys_for(path.segments, (value,))
+        return _keys_for(path.segments, (value,))  # None for a list or null literal
     # A list literal on the membership side: one of its elements must be in the path's list.
     if isinstance(value, tuple) and (op == "IN" or (op in ("HAS", "CONTAINS") and not path_on_left)):
         return _keys_for(path.segments, value)

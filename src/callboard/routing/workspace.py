@@ -10,6 +10,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import logging
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,7 +18,7 @@ from sortedcontainers import SortedList
 
 from callboard.core import events as ev
 from callboard.core import ids
-from callboard.core.errors import ConflictError, ValidationError
+from callboard.core.errors import InvalidStateError, ValidationError
 from callboard.routing.model import (
     Reservation,
     ReservationStatus,
@@ -137,7 +138,12 @@ class Workspace(WorkspaceState):
             res = self.reservations[res_sid]
             if res.status in (ReservationStatus.ACCEPTED, ReservationStatus.WRAPPING):
                 return res
-        raise ConflictError(f"task {task.sid} is {task.status}, not assigned", error_id="task_invalid_state")
+        raise InvalidStateError(
+            f"task {task.sid} is {task.status}, not assigned",
+            error_id="task_invalid_state",
+            sid=task.sid,
+            status=str(task.status),
+        )
 
     def cancel_task(self, sid: str, reason: str = "canceled") -> Task:
         """Cancel a task that no worker has accepted yet (the caller hung up, the chat left)."""
@@ -376,7 +382,10 @@ class Workspace(WorkspaceState):
 
     def _slots(self, task: Task) -> int:
         queue = self.queues[task.queue_sid]  # type: ignore[index]
-        limit = len(self.workers) if queue.strategy is Strategy.RING_ALL else queue.max_reserved_workers
+        if queue.strategy is Strategy.RING_ALL:
+            # No limit, not len(workers): a worker added while everyone rings must ring too.
+            return sys.maxsize
+        limit = queue.max_reserved_workers
         pending = sum(1 for r in task.reservations if self.reservations[r].status is ReservationStatus.PENDING)
         return limit - pending
 
@@ -637,8 +646,11 @@ class Workspace(WorkspaceState):
     def extend_wrapup(self, sid: str, seconds: float) -> Reservation:
         res = self.reservation(sid)
         if res.status is not ReservationStatus.WRAPPING:
-            raise ConflictError(
-                f"reservation {sid} is {res.status}, not wrapping", error_id="reservation_invalid_state"
+            raise InvalidStateError(
+                f"reservation {sid} is {res.status}, not wrapping",
+                error_id="reservation_invalid_state",
+                sid=sid,
+                status=str(res.status),
             )
         base = res.wrapup_deadline or self.clock.now()
         res.wrapup_deadline = base + seconds
