@@ -259,9 +259,10 @@ def restore_workspace(clock: Clock, workspace: Mapping[str, Any], records: Mappi
     reservations = [
         _reservation(r) for r in records.get("reservation", ()) if r["reservation_status"] in _LIVE_STATUSES
     ]
-    ws.adopt_tasks(tasks, reservations)
+    # Rebuilding emits nothing; offers the restored engine makes at once are real and keep their events.
     ws.drain_events()
     ws.drain_changes()
+    ws.adopt_tasks(tasks, reservations)
     return ws
 
 

@@ -402,43 +402,56 @@ class Workspace(WorkspaceState):
 
     def _dispatch(self) -> None:
         while self._dirty_workers or self._dirty_tasks:
-            while self._dirty_workers:
-                sid = next(iter(self._dirty_workers))
-                del self._dirty_workers[sid]
+            if len(self._dirty_workers) == 1 and not self._dirty_tasks:
+                sid, _ = self._dirty_workers.popitem()
                 if sid in self.workers:
                     self._fill_worker(self.workers[sid])
-            if self._dirty_tasks:
-                batch = [self.tasks[s] for s in self._dirty_tasks if s in self.tasks]
-                self._dirty_tasks.clear()
-                batch.sort(key=self._wait_key)  # each queue's own order: priority, then FIFO or LIFO
-                for task in batch:
-                    if self._is_listed(task):
-                        self._offer_task(task)
+                continue
+            # Several workers freed together: each names the task it would take, and those tasks are offered
+            # in queue order, so each queue's strategy chooses among all the free workers.
+            freed = [self.workers[s] for s in self._dirty_workers if s in self.workers]
+            self._dirty_workers.clear()
+            for worker in freed:
+                task = self._best_task(worker)
+                if task is not None:
+                    self._dirty_tasks[task.sid] = None
+            batch = [self.tasks[s] for s in self._dirty_tasks if s in self.tasks]
+            self._dirty_tasks.clear()
+            batch.sort(key=self._wait_key)  # each queue's own order: priority, then FIFO or LIFO
+            for task in batch:
+                if self._is_listed(task):
+                    self._offer_task(task)
+            # A freed worker whose task went to someone else looks again.
+            for worker in freed:
+                if worker.sid in self.workers and self._best_task(worker) is not None:
+                    self._dirty_workers[worker.sid] = None
 
     def _fill_worker(self, worker: Worker) -> None:
         """Offer the worker the best waiting tasks it is eligible for, while it has room."""
-        while True:
-            ready = self.membership.worker_ready.get(worker.sid, frozenset())
-            if not ready:
-                return
-            best: tuple[Any, ...] | None = None
-            lists: list[SortedList] = []
-            for queue_sid in self.membership.worker_queues[worker.sid]:
-                by_channel = self._waiting[queue_sid]
-                lists.extend(by_channel[ch] for ch in ready if ch in by_channel)
-            if worker.sid in self._known_waiting:
-                lists.append(self._known_waiting[worker.sid])
-            for keys in lists:
-                for key in keys:
-                    if best is not None and key >= best:
-                        break
-                    task = self.tasks[key[-1]]
-                    if task.channel in ready and self._can_offer(task, worker):
-                        best = key
-                        break
-            if best is None:
-                return
-            self._reserve(self.tasks[best[-1]], worker)
+        while (task := self._best_task(worker)) is not None:
+            self._reserve(task, worker)
+
+    def _best_task(self, worker: Worker) -> Task | None:
+        """The first task, in queue order across the worker's queues, that could be offered to it now."""
+        ready = self.membership.worker_ready.get(worker.sid, frozenset())
+        if not ready:
+            return None
+        best: tuple[Any, ...] | None = None
+        lists: list[SortedList] = []
+        for queue_sid in self.membership.worker_queues[worker.sid]:
+            by_channel = self._waiting[queue_sid]
+            lists.extend(by_channel[ch] for ch in ready if ch in by_channel)
+        if worker.sid in self._known_waiting:
+            lists.append(self._known_waiting[worker.sid])
+        for keys in lists:
+            for key in keys:
+                if best is not None and key >= best:
+                    break
+                task = self.tasks[key[-1]]
+                if task.channel in ready and self._can_offer(task, worker):
+                    best = key
+                    break
+        return None if best is None else self.tasks[best[-1]]
 
     def _offer_task(self, task: Task) -> None:
         slots = self._slots(task)
