@@ -97,3 +97,27 @@ async def test_run_persists_even_when_the_operation_fails_halfway(database: Data
     finally:
         await center.stop()
         await store.close()
+
+
+async def test_deleting_a_workspace_removes_its_users_and_names_stay_unique(database: Database) -> None:
+    store = await database.open()
+    await store.migrate()
+    center = await Center.start(store, VirtualClock(), timers=False)
+    try:
+        acme = await center.create_workspace("acme")
+        other = await center.create_workspace("other")
+        await store.create_user("agent1", "x", "agent", workspace_sid=acme.sid)
+        await store.create_user("root", "x", "admin")
+        try:
+            await center.update_workspace(other.sid, friendly_name="acme")
+        except Exception as exc:
+            assert getattr(exc, "error_id", None) == "workspace_exists"
+        else:
+            raise AssertionError("renaming onto an existing name must fail")
+        assert other.friendly_name == "other"
+        await center.delete_workspace(acme.sid)
+        assert [u["username"] for u in await store.list_users()] == ["root"]
+        assert [w["friendly_name"] for w in await store.load_workspaces()] == ["other"]
+    finally:
+        await center.stop()
+        await store.close()

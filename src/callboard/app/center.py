@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -49,6 +50,8 @@ class Center:
             center._engines[engine.sid] = engine
             center._locks[engine.sid] = asyncio.Lock()
             await center._commit(engine)  # the restore may have fired offers
+        # The restored engines are long-lived: keep the collector from walking them on every full collection.
+        gc.freeze()
         if timers:
             center._timer_task = asyncio.create_task(center._run_timers(), name="callboard-timers")
         return center
@@ -88,6 +91,9 @@ class Center:
 
     async def update_workspace(self, sid: str, **settings: Any) -> Workspace:
         engine = self.workspace(sid)
+        name = settings.get("friendly_name")
+        if name is not None and any(w.friendly_name == name and w is not engine for w in self._engines.values()):
+            raise ConflictError(f"workspace {name!r} exists", error_id="workspace_exists")
         async with self._locks[engine.sid]:
             engine.configure(**{k: v for k, v in settings.items() if v is not None})
             await self._commit(engine)
@@ -97,6 +103,10 @@ class Center:
         engine = self.workspace(sid)
         async with self._locks[engine.sid]:
             await self.store.delete_workspace(engine.sid)
+            # Its supervisors and agents go with it: left behind, they would belong to nothing.
+            for user in await self.store.list_users():
+                if user.get("workspace_sid") == engine.sid:
+                    await self.store.delete_user(user["id"])
             del self._engines[engine.sid]
         del self._locks[engine.sid]
         self._saved.pop(engine.sid, None)
