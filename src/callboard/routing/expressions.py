@@ -28,7 +28,7 @@ from __future__ import annotations
 import functools
 import operator
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, TypeAlias
 
@@ -676,6 +676,66 @@ class Expression:
     def index_keys(self, scope: str = "worker") -> frozenset[IndexKey] | None:
         """Keys one of which every matching `scope` attribute dict has, or None if none can be derived."""
         return _index_keys(self.tree, scope)
+
+    @functools.cached_property
+    def _task_paths(self) -> tuple[tuple[str, ...], ...] | None:
+        if self.default_scope != "worker":
+            return None  # a `workers.x` path would fall back to the task scope
+        found: list[tuple[str, ...]] = []
+        for path in _paths(self.tree):
+            if path.scope != "task":
+                continue
+            segments = path.segments
+            if not segments or not all(isinstance(segment, str) for segment in segments):
+                return None
+            if segments not in found:
+                found.append(segments)  # type: ignore[arg-type]
+        return tuple(found)
+
+    def task_binding(self, task_attributes: Mapping[str, Any]) -> tuple[Hashable, dict[str, Any]] | None:
+        """What this worker expression reads from a task: a key, and a task scope holding only those values.
+
+        Two tasks with the same key select the same workers, so the engine can keep the matching workers of
+        a queue per key (`Membership.matching`). Evaluating with the returned scope gives what evaluating with
+        `task_attributes` gives. None when the values cannot be keyed (objects, nested lists, NaN).
+        """
+        paths = self._task_paths
+        if paths is None:
+            return None
+        scope: dict[str, Any] = {}
+        key: list[Hashable] = [self.source]
+        for segments in paths:
+            value = _walk(task_attributes, segments)
+            frozen = _frozen(value)
+            if frozen is _MISSING:
+                return None
+            key.append(frozen)
+            node = scope
+            for segment in segments[:-1]:
+                node = node.setdefault(segment, {})
+                if node.__class__ is not dict:
+                    return None
+            if segments[-1] in node:
+                return None  # one path is a prefix of another
+            node[segments[-1]] = list(value) if isinstance(value, list | tuple) else value
+        return tuple(key), scope
+
+
+def _frozen(value: Any) -> Hashable:
+    """A hashable, typed form of a scalar or a flat list of scalars; `_MISSING` for anything else."""
+    if value is None or isinstance(value, str | int | float):
+        if value != value:  # NaN equals nothing, not even itself
+            return _MISSING
+        return (value.__class__, value)
+    if isinstance(value, list | tuple):
+        items = tuple(_frozen(element) for element in value)
+        if any(item is _MISSING or item[0] not in _SCALARS for item in items):  # type: ignore[index]
+            return _MISSING
+        return (value.__class__, items)
+    return _MISSING
+
+
+_SCALARS = frozenset({type(None), str, int, float, bool})
 
 
 def compile_expression(source: str, default_scope: str = "worker") -> Expression:

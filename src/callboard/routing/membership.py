@@ -3,25 +3,48 @@
 A queue's `target_workers` yields index keys (attribute path and value) that every matching worker must
 have one of; only the workers holding those keys are evaluated. Queues whose expression yields no keys
 are evaluated against every worker.
+
+Which workers have room is kept per channel, not per queue: a queue's ready members are its members
+intersected with the channel's ready workers, so a worker taking or finishing a task updates one set per
+channel instead of one per queue it belongs to (27.6 on average in the benchmark).
+
+A workflow step's worker expression is kept the same way, per queue and per task values it reads
+(`matching`): the members that pass it are found once, then kept as workers change, so choosing a worker
+intersects two sets instead of evaluating the expression for every ready member of the queue.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable, Mapping
 from typing import Any
 
-from callboard.routing.expressions import index_entries
+from callboard.routing.expressions import Expression, index_entries
 from callboard.routing.model import TaskQueue, Worker
+
+# Distinct task values seen per queue before its match sets are dropped and rebuilt on demand.
+MAX_MATCH_SETS = 256
+
+
+class _Match:
+    """The members of one queue that pass one step expression for one set of task values."""
+
+    __slots__ = ("expression", "scope", "sids")
+
+    def __init__(self, expression: Expression, scope: dict[str, Any], sids: set[str]) -> None:
+        self.expression, self.scope, self.sids = expression, scope, sids
+
+    def passes(self, worker: Worker) -> bool:
+        return self.expression.predicate({"task": self.scope, "worker": worker.attributes})
 
 
 class Membership:
-    """Queue members, worker queues, and per queue and channel the members with room for a task."""
+    """Queue members, worker queues, per channel the workers with room for a task, and step match sets."""
 
     def __init__(self) -> None:
         self.queue_members: dict[str, set[str]] = {}
         self.worker_queues: dict[str, set[str]] = {}
-        self.ready: dict[str, dict[str, set[str]]] = {}
+        self.ready_on: dict[str, set[str]] = defaultdict(set)
         self.worker_ready: dict[str, frozenset[str]] = {}
         self._queues: dict[str, TaskQueue] = {}
         self._workers: dict[str, Worker] = {}
@@ -29,6 +52,7 @@ class Membership:
         self._queue_key_list: dict[str, frozenset[Any] | None] = {}
         self._unindexed_queues: set[str] = set()
         self._worker_keys: dict[Any, set[str]] = defaultdict(set)
+        self._matches: dict[str, dict[Hashable, _Match]] = {}
 
     # Queues
 
@@ -50,12 +74,10 @@ class Membership:
             sid for sid in candidates if queue.target_workers.evaluate({"worker": self._workers[sid].attributes})
         }
         self.queue_members[queue.sid] = members
+        self._matches[queue.sid] = {}
         queue.members = members
-        self.ready[queue.sid] = defaultdict(set)
         for sid in members:
             self.worker_queues[sid].add(queue.sid)
-            for channel in self.worker_ready.get(sid, ()):
-                self.ready[queue.sid][channel].add(sid)
 
     def remove_queue(self, queue_sid: str) -> None:
         keys = self._queue_key_list.pop(queue_sid, None)
@@ -64,7 +86,7 @@ class Membership:
         self._unindexed_queues.discard(queue_sid)
         for sid in self.queue_members.pop(queue_sid, set()):
             self.worker_queues[sid].discard(queue_sid)
-        self.ready.pop(queue_sid, None)
+        self._matches.pop(queue_sid, None)
         self._queues.pop(queue_sid, None)
 
     # Workers
@@ -82,6 +104,8 @@ class Membership:
             self._worker_keys[key].discard(worker_sid)
         for queue_sid in self.worker_queues.pop(worker_sid, set()):
             self.queue_members[queue_sid].discard(worker_sid)
+            for match in self._matches[queue_sid].values():
+                match.sids.discard(worker_sid)
         self.worker_ready.pop(worker_sid, None)
 
     def update_attributes(self, worker: Worker) -> None:
@@ -96,16 +120,38 @@ class Membership:
         scope = {"worker": worker.attributes}
         now_in = {sid for sid in candidates if self._queues[sid].target_workers.evaluate(scope)}
         before = self.worker_queues[worker.sid]
-        ready = self.worker_ready[worker.sid]
         for queue_sid in before - now_in:
             self.queue_members[queue_sid].discard(worker.sid)
-            for channel in ready:
-                self.ready[queue_sid][channel].discard(worker.sid)
+            for match in self._matches[queue_sid].values():
+                match.sids.discard(worker.sid)
         for queue_sid in now_in - before:
             self.queue_members[queue_sid].add(worker.sid)
-            for channel in ready:
-                self.ready[queue_sid][channel].add(worker.sid)
         self.worker_queues[worker.sid] = now_in
+        for queue_sid in now_in:
+            for match in self._matches[queue_sid].values():
+                if match.passes(worker):
+                    match.sids.add(worker.sid)
+                else:
+                    match.sids.discard(worker.sid)
+
+    def matching(self, queue_sid: str, expression: Expression, task_attributes: Mapping[str, Any]) -> set[str] | None:
+        """The queue's members that pass a step's worker `expression` for a task with these attributes.
+
+        None when the task's values cannot be keyed; the caller then evaluates the expression itself.
+        """
+        binding = expression.task_binding(task_attributes)
+        if binding is None:
+            return None
+        key, scope = binding
+        matches = self._matches[queue_sid]
+        match = matches.get(key)
+        if match is None:
+            if len(matches) >= MAX_MATCH_SETS:
+                matches.clear()
+            match = _Match(expression, scope, set())
+            match.sids.update(sid for sid in self.queue_members[queue_sid] if match.passes(self._workers[sid]))
+            matches[key] = match
+        return match.sids
 
     def set_ready(self, worker_sid: str, channels: frozenset[str]) -> None:
         """Record the channels on which the worker can take another task now."""
@@ -113,10 +159,11 @@ class Membership:
         if before == channels:
             return
         self.worker_ready[worker_sid] = channels
-        gone, new = before - channels, channels - before
-        for queue_sid in self.worker_queues.get(worker_sid, ()):
-            by_channel = self.ready[queue_sid]
-            for channel in gone:
-                by_channel[channel].discard(worker_sid)
-            for channel in new:
-                by_channel[channel].add(worker_sid)
+        for channel in before - channels:
+            self.ready_on[channel].discard(worker_sid)
+        for channel in channels - before:
+            self.ready_on[channel].add(worker_sid)
+
+    def ready_members(self, queue_sid: str, channel: str) -> set[str]:
+        """The queue's members with room on the channel now."""
+        return self.queue_members[queue_sid] & self.ready_on[channel]

@@ -82,7 +82,7 @@ LIVE_RESERVATION = frozenset({ReservationStatus.PENDING, ReservationStatus.ACCEP
 WAITING_TASK = frozenset({TaskStatus.PENDING, TaskStatus.RESERVED})
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Activity:
     """An agent state; `available` says whether workers in it receive offers."""
 
@@ -93,7 +93,7 @@ class Activity:
     date_updated: float
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class TaskChannel:
     """A kind of work (voice, chat, email) with the capacity a worker gets on it by default."""
 
@@ -105,7 +105,7 @@ class TaskChannel:
     date_updated: float
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class WorkerChannel:
     """One worker's capacity on one channel; `used` counts pending, accepted and wrapping reservations."""
 
@@ -118,7 +118,7 @@ class WorkerChannel:
         return self.available and self.used < self.capacity
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Worker:
     """An agent: JSON attributes, an activity, capacity per channel, and the counters strategies read."""
 
@@ -137,7 +137,7 @@ class Worker:
     index_entries: frozenset[Any] = frozenset()
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class TaskQueue:
     """Workers matching `target_workers` are its members; waiting tasks are offered to them by `strategy`."""
 
@@ -159,7 +159,7 @@ class TaskQueue:
     round_robin_last: int = -1
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Task:
     """One item of work: a call, a chat, an email. Its age counts from `date_created`, kept across re-queues."""
 
@@ -211,7 +211,7 @@ class Task:
         return old
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Reservation:
     """An offer of one task to one worker."""
 

@@ -67,6 +67,8 @@ class WorkspaceState:
         self.tasks: dict[str, Task] = {}
         self.reservations: dict[str, Reservation] = {}
         self.worker_reservations: dict[str, set[str]] = {}
+        self._worker_names: dict[str, str] = {}  # friendly_name -> sid, so adding a worker is not a scan
+        self._queue_names: dict[str, str] = {}
         self.membership = Membership()
         self._waiting: dict[str, dict[str, SortedList]] = {}
         self._known_waiting: dict[str, SortedList] = {}
@@ -131,12 +133,24 @@ class WorkspaceState:
         return self._get(self.channels, unique_name, "task channel")  # type: ignore[no-any-return]
 
     def worker_by_name(self, friendly_name: str) -> Worker | None:
-        return next((w for w in self.workers.values() if w.friendly_name == friendly_name), None)
+        sid = self._worker_names.get(friendly_name)
+        return None if sid is None else self.workers[sid]
 
     def queue_by_name(self, name_or_sid: str) -> TaskQueue | None:
         if name_or_sid in self.queues:
             return self.queues[name_or_sid]
-        return next((q for q in self.queues.values() if q.friendly_name == name_or_sid), None)
+        sid = self._queue_names.get(name_or_sid)
+        return None if sid is None else self.queues[sid]
+
+    def _name_worker(self, worker: Worker, old_name: str | None = None) -> None:
+        if old_name is not None and self._worker_names.get(old_name) == worker.sid:
+            del self._worker_names[old_name]
+            # Stored workers are adopted without the name check: another may hold the same name.
+            other = next((w for w in self.workers.values() if w.friendly_name == old_name), None)
+            if other is not None and other is not worker:
+                self._worker_names[old_name] = other.sid
+        if worker.sid in self.workers:
+            self._worker_names.setdefault(worker.friendly_name, worker.sid)
 
     def is_available(self, worker: Worker) -> bool:
         return self.activities[worker.activity_sid].available
@@ -308,6 +322,7 @@ class WorkspaceState:
             last_idle=now,
         )
         self.workers[worker.sid] = worker
+        self._name_worker(worker)
         self.worker_reservations[worker.sid] = set()
         self.membership.add_worker(worker)
         self._refresh_ready(worker)
@@ -328,7 +343,8 @@ class WorkspaceState:
         if friendly_name is not None and friendly_name != worker.friendly_name:
             if self.worker_by_name(friendly_name) is not None:
                 raise ConflictError(f"worker {friendly_name!r} exists", error_id="worker_exists")
-            worker.friendly_name = friendly_name
+            old_name, worker.friendly_name = worker.friendly_name, friendly_name
+            self._name_worker(worker, old_name)
         if attributes is not None:
             worker.attributes = dict(attributes)
             self.membership.update_attributes(worker)
@@ -366,6 +382,7 @@ class WorkspaceState:
             raise ConflictError("the worker has live reservations", error_id="in_use", sid=sid)
         self.membership.remove_worker(sid)
         del self.workers[sid]
+        self._name_worker(worker, worker.friendly_name)
         del self.worker_reservations[sid]
         self.deleted.append(("worker", sid))
         self._emit(ev.WORKER_DELETED, "worker", sid, friendly_name=worker.friendly_name)
@@ -461,6 +478,7 @@ class WorkspaceState:
             service_level_threshold=service_level_threshold,
         )
         self.queues[queue.sid] = queue
+        self._queue_names[queue.friendly_name] = queue.sid
         self._waiting[queue.sid] = {}
         self.membership.add_queue(queue)
         self._touch(queue)
@@ -487,7 +505,9 @@ class WorkspaceState:
         if "friendly_name" in changes and changes["friendly_name"] != queue.friendly_name:
             if self.queue_by_name(changes["friendly_name"]) is not None:
                 raise ConflictError("a task queue has that name", error_id="task_queue_exists")
+            del self._queue_names[queue.friendly_name]
             queue.friendly_name = changes.pop("friendly_name")
+            self._queue_names[queue.friendly_name] = sid
         changes.pop("friendly_name", None)
         target = changes.pop("target_workers", None)
         current = {
@@ -523,7 +543,7 @@ class WorkspaceState:
         return queue
 
     def delete_queue(self, sid: str) -> None:
-        self.queue(sid)
+        queue = self.queue(sid)
         if any(t.queue_sid == sid for t in self.tasks.values()):
             raise ConflictError("tasks are in this queue", error_id="in_use", sid=sid)
         users = [w.sid for w in self.workflows.values() if sid in w.config.queues()]
@@ -531,6 +551,7 @@ class WorkspaceState:
             raise ConflictError("workflows route to this queue", error_id="in_use", workflows=users)
         self.membership.remove_queue(sid)
         del self.queues[sid]
+        del self._queue_names[queue.friendly_name]
         del self._waiting[sid]
         self.deleted.append(("queue", sid))
         self._emit(ev.TASK_QUEUE_DELETED, "task-queue", sid)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 import random
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -74,20 +75,26 @@ def _level_path(queue: TaskQueue, task_attributes: Mapping[str, Any]) -> str:
     return template
 
 
+_LONGEST_IDLE: Callable[[Worker], tuple[Any, ...]] = operator.attrgetter("last_idle", "seq")
+_FEWEST_TASKS: Callable[[Worker], tuple[Any, ...]] = operator.attrgetter("tasks_assigned", "last_idle", "seq")
+_LEAST_TALK_TIME: Callable[[Worker], tuple[Any, ...]] = operator.attrgetter("talk_seconds", "last_idle", "seq")
+
+
 def sort_key(
     queue: TaskQueue, task_attributes: Mapping[str, Any], rng: random.Random
 ) -> Callable[[Worker], tuple[Any, ...]]:
     """The key that orders a queue's candidates for one task, best first."""
     strategy = queue.strategy
+    # attrgetter builds the same tuples as a lambda would, in C: min() calls the key once per candidate.
     if strategy in (Strategy.LONGEST_IDLE, Strategy.RING_ALL):
-        return lambda w: (w.last_idle, w.seq)
+        return _LONGEST_IDLE
     if strategy is Strategy.ROUND_ROBIN:
         last = queue.round_robin_last
         return lambda w: (w.seq <= last, w.seq)
     if strategy is Strategy.FEWEST_TASKS:
-        return lambda w: (w.tasks_assigned, w.last_idle, w.seq)
+        return _FEWEST_TASKS
     if strategy is Strategy.LEAST_TALK_TIME:
-        return lambda w: (w.talk_seconds, w.last_idle, w.seq)
+        return _LEAST_TALK_TIME
     if strategy is Strategy.LINEAR:
         return lambda w: (w.seq,)
     if strategy is Strategy.RANDOM:

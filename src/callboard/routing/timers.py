@@ -1,38 +1,48 @@
-"""Deadlines kept in one heap; stale entries are dropped when they come due."""
+"""Deadlines kept in one heap; stale entries are dropped when they come due or when most of the heap is stale."""
 
 from __future__ import annotations
 
 import heapq
 import itertools
-from dataclasses import dataclass, field
+from collections.abc import Callable
 
+# (when, seq, kind, sid, token): a plain tuple, compared in C and not tracked by the garbage collector once
+# its items are atomic; `seq` is unique, so comparisons never reach `kind` or `token`.
+Deadline = tuple[float, int, str, str, object]
 
-@dataclass(order=True, frozen=True)
-class Deadline:
-    when: float
-    seq: int
-    kind: str = field(compare=False)
-    sid: str = field(compare=False)
-    token: object = field(compare=False)
+# Below this size a heap of stale deadlines costs too little to be worth a rebuild.
+MIN_COMPACT = 1024
 
 
 class Timers:
-    """A heap of (when, kind, sid, token); the owner checks `token` still matches when one comes due."""
+    """A heap of (when, seq, kind, sid, token); the owner checks `token` still matches when one comes due."""
 
     def __init__(self) -> None:
         self._heap: list[Deadline] = []
         self._seq = itertools.count()
+        self._stale = 0
 
     def add(self, when: float, kind: str, sid: str, token: object) -> None:
-        heapq.heappush(self._heap, Deadline(when, next(self._seq), kind, sid, token))
+        heapq.heappush(self._heap, (when, next(self._seq), kind, sid, token))
 
     def next_deadline(self) -> float | None:
-        return self._heap[0].when if self._heap else None
+        return self._heap[0][0] if self._heap else None
 
     def pop_due(self, now: float) -> Deadline | None:
-        if self._heap and self._heap[0].when <= now:
+        if self._heap and self._heap[0][0] <= now:
             return heapq.heappop(self._heap)
         return None
+
+    def went_stale(self, live: Callable[[str, str, object], bool]) -> None:
+        """One deadline can no longer fire (its task ended); rebuild once about half of the heap is stale.
+
+        A finished task's TTL deadline would otherwise stay a day. `live(kind, sid, token)` says which to keep.
+        """
+        self._stale += 1
+        if self._stale * 2 > len(self._heap) >= MIN_COMPACT:
+            self._heap = [d for d in self._heap if live(d[2], d[3], d[4])]
+            heapq.heapify(self._heap)
+            self._stale = 0
 
     def __len__(self) -> int:
         return len(self._heap)

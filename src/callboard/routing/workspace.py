@@ -11,7 +11,7 @@ import heapq
 import itertools
 import logging
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from sortedcontainers import SortedList
@@ -364,10 +364,18 @@ class Workspace(WorkspaceState):
         key = self._wait_keys.pop(task.sid, None)
         if key is None:
             return
+        # Empty lists are dropped, so a worker looking for work passes over idle queues with one lookup.
         if task.known_worker_sid is not None:
-            self._known_waiting[task.known_worker_sid].remove(key)
+            keys = self._known_waiting[task.known_worker_sid]
+            keys.remove(key)
+            if not keys:
+                del self._known_waiting[task.known_worker_sid]
         else:
-            self._waiting[task.queue_sid][task.channel].remove(key)  # type: ignore[index]
+            by_channel = self._waiting[task.queue_sid]  # type: ignore[index]
+            keys = by_channel[task.channel]
+            keys.remove(key)
+            if not keys:
+                del by_channel[task.channel]
 
     def _is_listed(self, task: Task) -> bool:
         return task.sid in self._wait_keys
@@ -438,9 +446,10 @@ class Workspace(WorkspaceState):
             return None
         best: tuple[Any, ...] | None = None
         lists: list[SortedList] = []
+        waiting = self._waiting
         for queue_sid in self.membership.worker_queues[worker.sid]:
-            by_channel = self._waiting[queue_sid]
-            lists.extend(by_channel[ch] for ch in ready if ch in by_channel)
+            if by_channel := waiting[queue_sid]:
+                lists.extend(by_channel[ch] for ch in ready if ch in by_channel)
         if worker.sid in self._known_waiting:
             lists.append(self._known_waiting[worker.sid])
         for keys in lists:
@@ -462,8 +471,7 @@ class Workspace(WorkspaceState):
                 ready = known is not None and task.channel in self.membership.worker_ready.get(known.sid, ())
                 candidates = [known] if ready and known is not None and self._can_offer(task, known) else []
             else:
-                pool = self.membership.ready[task.queue_sid].get(task.channel, ())  # type: ignore[index]
-                candidates = [w for w in map(self.workers.__getitem__, pool) if self._can_offer(task, w)]
+                candidates = self._candidates(task)
             if candidates:
                 queue = self.queues[task.queue_sid]  # type: ignore[index]
                 if queue.strategy in (Strategy.RANDOM, Strategy.WEIGHTED_RANDOM):
@@ -477,6 +485,31 @@ class Workspace(WorkspaceState):
             self._fresh_step.discard(task.sid)
             if created == 0:
                 self._maybe_skip(task)
+
+    def _candidates(self, task: Task) -> list[Worker]:
+        """The ready members of the task's queue that `_can_offer` would pass, found by set operations."""
+        queue_sid: str = task.queue_sid  # type: ignore[assignment]
+        membership = self.membership
+        ready = membership.ready_on[task.channel]
+        if not ready:
+            return []
+        expression = task.target_expression
+        sids: Iterable[str]
+        if expression is None:
+            sids = membership.queue_members[queue_sid] & ready
+        elif (matching := membership.matching(queue_sid, expression, task.attributes)) is not None:
+            sids = matching & ready
+        else:
+            scope = {"task": task.attributes}
+            sids = [
+                s
+                for s in membership.queue_members[queue_sid] & ready
+                if expression.predicate(scope | {"worker": self.workers[s].attributes})
+            ]
+        if task.excluded_workers or task.reservations:
+            offered = {self.reservations[r].worker_sid for r in task.reservations}
+            sids = [s for s in sids if s not in task.excluded_workers and s not in offered]
+        return list(map(self.workers.__getitem__, sids))
 
     def _maybe_skip(self, task: Task) -> None:
         targets = self._targets(task, task.filter_index)
@@ -703,12 +736,20 @@ class Workspace(WorkspaceState):
         self._emit(event, "task", task.sid, **self._task_data(task))
         self._touch(task)
         del self.tasks[task.sid]
+        self._timers.went_stale(self._deadline_is_live)
+
+    def _deadline_is_live(self, kind: str, sid: str, token: object) -> bool:
+        """False for a deadline `_fire` would ignore because its task or reservation is gone."""
+        if kind in ("reservation", "wrapup"):
+            return sid in self.reservations
+        return sid in self.tasks
 
     # Restoring from the store
 
     def adopt_worker(self, worker: Worker) -> None:
         """Take in a stored worker as it was (no events)."""
         self.workers[worker.sid] = worker
+        self._name_worker(worker)
         self.worker_reservations[worker.sid] = set()
         self._worker_seq = itertools.count(max(worker.seq + 1, next(self._worker_seq)))
         self.membership.add_worker(worker)
@@ -764,7 +805,7 @@ class Workspace(WorkspaceState):
         fired = 0
         now = self.clock.now()
         while (due := self._timers.pop_due(now)) is not None:
-            if self._fire(due.kind, due.sid, due.token):
+            if self._fire(due[2], due[3], due[4]):
                 fired += 1
         self._dispatch()
         return fired
