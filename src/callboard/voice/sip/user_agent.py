@@ -1,0 +1,298 @@
+"""The user-agent core (RFC 3261 §8): UAS checks and answers, and the calls and dialogs it routes requests to.
+
+It sits on a `TransactionLayer` as its TU: new requests arrive as server transactions, a 2xx's ACK and stray
+responses arrive outside any transaction; calls (`IncomingCall`, `OutgoingCall`) do the INVITE work.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Iterable
+from typing import Protocol
+
+from callboard.core.clock import Clock
+
+from .call_events import CallListener
+from .client_transaction import ClientTransaction
+from .dialog import DialogId
+from .fields import Via
+from .headers import Header, Headers
+from .incoming_call import IncomingCall
+from .invite_session import InviteSession
+from .message import Request, Response
+from .outgoing_call import OutgoingCall
+from .scheduler import Scheduler
+from .server_transaction import ServerTransaction
+from .transaction import DEFAULT_TIMERS, ClientTransactionUser, TimerSettings, Transaction
+from .transaction_layer import TransactionLayer
+from .transport_port import Destination, SipTransportError, Transport
+from .transports.via import response_destination
+from .uri import AbsoluteUri, NameAddr, SipUri, Uri, parse_uri
+
+__all__ = ["ACCEPT", "ALLOW", "UserAgent", "UserAgentUser", "resolve_uri"]
+
+logger = logging.getLogger(__name__)
+
+ALLOW = ("INVITE", "ACK", "CANCEL", "BYE", "OPTIONS", "INFO")
+ACCEPT = ("application/sdp",)
+
+
+class UserAgentUser(CallListener, Protocol):
+    """The owner of the calls: told of each new incoming call (it may set `call.listener`), then of their events."""
+
+    def on_incoming_call(self, call: IncomingCall) -> None: ...
+
+
+def resolve_uri(uri: Uri) -> Destination:
+    """maddr or host, and port (5060, 5061 for sips): no DNS lookup (RFC 3263 is for a later resolver)."""
+    if not isinstance(uri, SipUri):
+        raise ValueError(f"cannot send a request to {uri}")
+    host = uri.param("maddr") or uri.host
+    return host.removeprefix("[").removesuffix("]"), uri.port or (5061 if uri.scheme == "sips" else 5060)
+
+
+def new_tag() -> str:
+    return os.urandom(5).hex()
+
+
+class UserAgent:
+    """One SIP user agent: answers OPTIONS, rejects what it cannot serve (§8.2), and runs calls both ways."""
+
+    def __init__(
+        self,
+        user: UserAgentUser,
+        *,
+        scheduler: Scheduler,
+        clock: Clock,
+        timers: TimerSettings = DEFAULT_TIMERS,
+        user_part: str = "callboard",
+        supported: Iterable[str] = (),
+        tag_factory: Callable[[], str] = new_tag,
+        resolve: Callable[[Uri], Destination] = resolve_uri,
+    ) -> None:
+        self.user = user
+        self.scheduler = scheduler
+        self.clock = clock
+        self.timers = timers
+        self.user_part = user_part
+        self.supported = tuple(supported)
+        self.new_tag = tag_factory
+        self.resolve = resolve
+        self.layer = TransactionLayer(self, scheduler=scheduler, clock=clock, timers=timers)
+        self._transport: Transport | None = None
+        self._sent_by: Destination = ("invalid", 5060)
+        self._transport_name = "UDP"
+        self._dialogs: dict[DialogId, InviteSession] = {}
+        self._invites: dict[ServerTransaction, IncomingCall] = {}
+        self._outgoing: dict[tuple[str, str], OutgoingCall] = {}
+
+    def bind(self, transport: Transport, *, sent_by: Destination, name: str = "UDP") -> None:
+        """The transport new requests leave by, and the host, port and protocol written in their Via and Contact."""
+        self._transport, self._sent_by, self._transport_name = transport, sent_by, name.upper()
+
+    @property
+    def transport(self) -> Transport:
+        if self._transport is None:
+            raise RuntimeError("UserAgent.bind() was not called")
+        return self._transport
+
+    @property
+    def contact(self) -> NameAddr:
+        host, port = self._sent_by
+        params = () if self._transport_name == "UDP" else (("transport", self._transport_name.lower()),)
+        return NameAddr(SipUri(host, self.user_part, port=port, params=params))
+
+    @property
+    def calls(self) -> list[InviteSession]:
+        return list({id(s): s for s in self._dialogs.values()}.values())
+
+    # Inbound, from a transport (MessageHandler) or a test link.
+
+    def on_message(self, message: Request | Response, source: Destination, transport: Transport) -> None:
+        self.receive(message, transport, source)
+
+    def receive(self, message: Request | Response, transport: Transport, source: Destination) -> None:
+        if isinstance(message, Request) and not transport.reliable and message.headers.via:
+            source = response_destination(message.headers.via[0], source)  # §18.2.2, RFC 3581
+        self.layer.receive(message, transport, source)
+
+    # TransactionLayerUser.
+
+    def on_request(self, tx: ServerTransaction, request: Request) -> None:
+        status, extra = self._check(request)
+        if status is not None:
+            self.respond(tx, request, status, headers=extra)
+            return
+        if request.method == "CANCEL":
+            self._receive_cancel(tx, request)
+            return
+        to = request.headers.to
+        if to is not None and to.tag:
+            session = self._dialogs.get(DialogId.of_request(request))
+            if session is None:
+                self.respond(tx, request, 481)
+            else:
+                session.receive_request(tx, request)
+        elif request.method == "INVITE":
+            same = self._same_invite(request)
+            if same is not None:
+                same.invite_again(tx, request)
+                return
+            call = IncomingCall(self, tx, request, self.user)
+            self._invites[tx] = call
+            self.user.on_incoming_call(call)
+        elif request.method == "OPTIONS":
+            self.respond(tx, request, 200, headers=self.capabilities())
+        else:
+            self.respond(tx, request, 481)  # BYE, INFO outside a dialog
+
+    def on_ack(self, request: Request, transport: Transport, source: Destination) -> None:
+        session = self._dialogs.get(DialogId.of_request(request))
+        if session is not None:
+            session.receive_ack(request)
+
+    def on_stray_response(self, response: Response, transport: Transport, source: Destination) -> None:
+        cseq = response.headers.cseq
+        if cseq is None or cseq.method != "INVITE" or not 200 <= response.status_code < 300:
+            return
+        dialog_id = DialogId.of_response(response)
+        session: InviteSession | None = self._dialogs.get(dialog_id)
+        if session is None:
+            session = self._outgoing.get((dialog_id.call_id, dialog_id.local_tag))
+        if session is not None:
+            session.receive_stray_2xx(response)
+
+    def on_timeout(self, tx: Transaction) -> None:
+        pass  # timer H (no ACK for a non-2xx) or J: nothing to undo
+
+    def on_transport_error(self, tx: Transaction) -> None:
+        pass
+
+    def on_terminated(self, tx: Transaction) -> None:
+        if isinstance(tx, ServerTransaction):
+            self._invites.pop(tx, None)
+
+    def _same_invite(self, request: Request) -> IncomingCall | None:
+        """A call made by an INVITE with the same Call-ID, From tag and CSeq (§8.2.2.2): a retransmission arriving
+        after the 2xx ended the first transaction (the gap RFC 6026 closes), or a copy merged by a forking proxy."""
+        from_, cseq = request.headers.from_, request.headers.cseq
+        key = (request.headers.call_id, from_.tag if from_ else None, cseq.number if cseq else None)
+        for session in [*self._invites.values(), *self._dialogs.values()]:
+            if isinstance(session, IncomingCall) and session.invite_key == key:
+                return session
+        return None
+
+    # §8.2 checks, in the RFC's order, with loop protection first.
+
+    def _check(self, request: Request) -> tuple[int | None, list[tuple[str, str]]]:
+        if request.headers.max_forwards == 0 and request.method != "OPTIONS":
+            return 483, []
+        if request.method not in ALLOW:
+            return 405, [("Allow", ", ".join(ALLOW))]
+        if isinstance(request.uri, AbsoluteUri):
+            return 416, []
+        if request.method not in ("ACK", "CANCEL"):
+            unsupported = [tag for tag in request.headers.get_all("Require") if tag not in self.supported]
+            if unsupported:
+                return 420, [("Unsupported", ", ".join(unsupported))]
+        return None, []
+
+    def capabilities(self) -> list[tuple[str, str]]:
+        """Allow, Accept and Supported: what OPTIONS (§11.2) and a 2xx to INVITE tell the peer."""
+        return [("Allow", ", ".join(ALLOW)), ("Accept", ", ".join(ACCEPT)), ("Supported", ", ".join(self.supported))]
+
+    def _receive_cancel(self, tx: ServerTransaction, request: Request) -> None:
+        invite_tx = self.layer.find_cancelled(request)
+        call = self._invites.get(invite_tx) if invite_tx is not None else None
+        if call is None:
+            self.respond(tx, request, 481)
+            return
+        self.respond(tx, request, 200, to_tag=call.local_tag)  # §9.2: the CANCEL is answered first
+        call.cancelled()
+
+    def respond(
+        self,
+        tx: ServerTransaction,
+        request: Request,
+        status: int,
+        *,
+        to_tag: str | None = None,
+        headers: Iterable[tuple[str, str]] = (),
+    ) -> Response:
+        response = Response.for_request(request, status, to_tag=to_tag or self.new_tag())
+        for name, value in headers:
+            response.headers.add(name, value)
+        tx.send_response(response)
+        return response
+
+    # Outbound.
+
+    def invite(
+        self,
+        target: Uri | str,
+        *,
+        sdp: bytes = b"",
+        listener: CallListener | None = None,
+        from_: NameAddr | None = None,
+        destination: Destination | None = None,
+        headers: Iterable[tuple[str, str]] = (),
+    ) -> OutgoingCall:
+        """Starts a call to `target`, sent to `destination` (default: the target's host and port)."""
+        uri = parse_uri(target, "target") if isinstance(target, str) else target
+        local = from_ or NameAddr(SipUri(self._sent_by[0], self.user_part))
+        request_headers = Headers()
+        request_headers.add("Max-Forwards", "70")
+        request_headers.add("From", str(local.with_tag(self.new_tag())))
+        request_headers.add("To", str(NameAddr(uri)))
+        request_headers.add("Call-ID", f"{os.urandom(10).hex()}@{self._sent_by[0]}")
+        request_headers.add("CSeq", "1 INVITE")
+        request_headers.add("Contact", str(self.contact))
+        supported = [("Supported", ", ".join(self.supported))] if self.supported else []
+        for name, value in [("Allow", ", ".join(ALLOW)), *supported, *headers]:
+            request_headers.add(name, value)
+        if sdp:
+            request_headers.add("Content-Type", "application/sdp")
+        call = OutgoingCall(self, Request("INVITE", uri, request_headers, sdp), listener or self.user)
+        self._outgoing[(call.call_id, call.local_tag)] = call
+        call.start(destination or self.resolve(uri))
+        return call
+
+    def send_request(
+        self, request: Request, tu: ClientTransactionUser, destination: Destination, *, add_via: bool = True
+    ) -> ClientTransaction:
+        """Sends `request` in a client transaction, on top of a fresh Via unless it has its Via (a CANCEL)."""
+        if add_via:
+            self._add_via(request)
+        return self.layer.send_request(request, self.transport, destination, tu)
+
+    def send_ack(self, ack: Request, destination: Destination) -> None:
+        """An ACK of a 2xx goes outside any transaction (§13.2.2.4, §17.1.1.3)."""
+        if not ack.headers.via:
+            self._add_via(ack)
+        try:
+            self.transport.send(ack, destination)
+        except (SipTransportError, OSError) as exc:
+            logger.info("ACK to %s failed: %s", destination, exc)
+
+    def _add_via(self, request: Request) -> None:
+        host, port = self._sent_by
+        via = Via(self._transport_name, host, port, (("branch", self.layer.new_branch()), ("rport", None)))
+        request.headers = Headers([Header("Via", str(via)), *request.headers])
+
+    # Book-keeping for the calls.
+
+    def register_dialog(self, dialog_id: DialogId, session: InviteSession) -> None:
+        self._dialogs[dialog_id] = session
+
+    def forget(self, session: InviteSession) -> None:
+        for dialog_id in [k for k, s in self._dialogs.items() if s is session]:
+            del self._dialogs[dialog_id]
+        if isinstance(session, OutgoingCall):
+            # Kept 64*T1 more so that a retransmitted 2xx is acknowledged again (§13.2.2.4).
+            key = (session.call_id, session.local_tag)
+
+            def drop() -> None:
+                self._outgoing.pop(key, None)
+
+            self.scheduler.call_at(self.clock.now() + self.timers.timeout, drop)

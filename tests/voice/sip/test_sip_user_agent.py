@@ -1,0 +1,98 @@
+"""The UAS core's answers (RFC 3261 §8.2, §11, §12.2.2) and route sets learnt from Record-Route (§12.1)."""
+
+from __future__ import annotations
+
+from sip_memory_link import make_request
+from sip_phones import ANSWER, BOB_URI, OFFER, line
+
+from callboard.voice.sip.message import Request, Response
+from callboard.voice.sip.transport_port import Destination, Transport
+from callboard.voice.sip.uri import AbsoluteUri
+
+ALICE = ("192.0.2.1", 5060)
+
+
+def answer_to(request: Request) -> Response:
+    t = line()
+    t.bob.receive(request, t.bob_link, ALICE)
+    t.run()
+    (_, response, _), *_ = t.bob_link.sent
+    assert isinstance(response, Response)
+    return response
+
+
+def test_options_gets_200_with_allow_accept_and_supported() -> None:
+    response = answer_to(make_request("OPTIONS"))
+    assert response.status_code == 200
+    assert response.headers.get("Allow") == "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO"
+    assert response.headers.get("Accept") == "application/sdp"
+    assert "Supported" in response.headers
+    assert response.headers.to is not None and response.headers.to.tag
+
+
+def test_unknown_method_gets_405_with_allow() -> None:
+    response = answer_to(make_request("SUBSCRIBE"))
+    assert response.status_code == 405
+    assert response.headers.get("Allow") == "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO"
+
+
+def test_in_dialog_request_for_no_dialog_gets_481() -> None:
+    assert answer_to(make_request("BYE", to_tag="nosuchdialog")).status_code == 481
+    assert answer_to(make_request("INVITE", to_tag="nosuchdialog")).status_code == 481
+    assert answer_to(make_request("BYE")).status_code == 481  # a BYE outside any dialog
+
+
+def test_cancel_for_no_invite_gets_481() -> None:
+    assert answer_to(make_request("CANCEL")).status_code == 481
+
+
+def test_unsupported_uri_scheme_gets_416() -> None:
+    request = make_request("OPTIONS")
+    request.uri = AbsoluteUri("mailto", "bob@biloxi.example.com")
+    assert answer_to(request).status_code == 416
+
+
+def test_max_forwards_zero_gets_483() -> None:
+    request = make_request("INVITE")
+    request.headers.set("Max-Forwards", "0")
+    assert answer_to(request).status_code == 483
+
+
+def test_unsupported_require_gets_420() -> None:
+    request = make_request("INVITE")
+    request.headers.add("Require", "100rel")
+    response = answer_to(request)
+    assert (response.status_code, response.headers.get("Unsupported")) == (420, "100rel")
+
+
+def test_record_route_sets_both_route_sets_and_the_bye_routes() -> None:
+    t = line()
+    # Alice -> p1 -> p2 -> Bob: p2 added its Record-Route last, on top.
+    record_route = ["<sip:p2.example.com;lr>", "<sip:p1.example.com;lr>"]
+
+    def through_proxies(message: Request | Response, transport: Transport, source: Destination) -> None:
+        if isinstance(message, Request) and message.method == "INVITE":
+            for value in record_route:
+                message.headers.add("Record-Route", value)
+        t.bob.receive(message, transport, source)
+
+    t.bob_link.receiver = through_proxies
+    t.bob_phone.on_incoming = lambda call: call.answer(ANSWER)
+    call = t.alice.invite(BOB_URI, sdp=OFFER)
+    t.run()
+    (incoming,) = t.bob_phone.calls
+    assert call.dialog is not None and incoming.dialog is not None
+    assert [str(r.uri) for r in incoming.dialog.route_set] == ["sip:p2.example.com;lr", "sip:p1.example.com;lr"]
+    assert [str(r.uri) for r in call.dialog.route_set] == ["sip:p1.example.com;lr", "sip:p2.example.com;lr"]
+    ok = next(m for _, m, _ in t.bob_link.sent if isinstance(m, Response) and m.status_code == 200)
+    assert ok.headers.get_all("Record-Route") == record_route  # copied into the 2xx (§12.1.1)
+
+    call.hangup()
+    incoming_bye = [m for _, m, d in t.alice_link.sent if isinstance(m, Request) and m.method == "BYE"]
+    (bye,) = incoming_bye
+    assert str(bye.uri) == "sip:bob@192.0.2.2:5060"  # loose routing: the remote target stays the Request-URI
+    assert bye.headers.get_all("Route") == ["<sip:p1.example.com;lr>", "<sip:p2.example.com;lr>"]
+    assert t.alice_link.sent[-1][2] == ("p1.example.com", 5060)  # sent to the first route
+    # The ACK followed the same route.
+    ack = next(m for _, m, _ in t.alice_link.sent if isinstance(m, Request) and m.method == "ACK")
+    assert ack.headers.get_all("Route") == bye.headers.get_all("Route")
