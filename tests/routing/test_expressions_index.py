@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from callboard.routing.expressions import ExpressionSyntaxError, compile_expression, index_entries
+from callboard.routing.expressions import ExpressionSyntaxError, compile_expression, entries_at, index_entries
+from callboard.routing.workflow import Filter, WorkflowConfig
 
 
 def keys(source: str, scope: str = "worker", default_scope: str = "worker") -> set[Any] | None:
@@ -231,6 +232,28 @@ def test_index_keys_for_the_task_scope_are_sound_too(
     derived = expression.index_keys("task")
     if expression.evaluate({"worker": worker, "task": task}):
         assert derived is None or derived & index_entries(task)
+
+
+@settings(max_examples=300, database=None, deadline=None)
+@given(data=st.data(), task=attributes)
+def test_entries_at_one_path_are_the_index_entries_at_that_path(data: st.DataObject, task: dict[str, Any]) -> None:
+    path = tuple(data.draw(st.lists(names, min_size=1, max_size=3)))
+    assert set(entries_at(task, path)) == {entry for entry in index_entries(task) if entry[0] == path}
+
+
+@settings(max_examples=300, database=None, deadline=None)
+@given(data=st.data(), task=attributes)
+def test_first_match_is_the_first_filter_that_matches(data: st.DataObject, task: dict[str, Any]) -> None:
+    """The filter index of a workflow only skips filters that cannot match, so the first match is the same."""
+    sources = data.draw(st.lists(expressions(held(task)), min_size=1, max_size=5))
+    filters = tuple(
+        Filter(f"f{i}", compile_expression(source.replace("worker.", "task."), "task"), ())
+        for i, source in enumerate(sources)
+    )
+    config = WorkflowConfig(filters, None)
+    scope = {"task": task}
+    expected = next((i for i, f in enumerate(filters) if f.expression.evaluate(scope)), -1)
+    assert config.first_match(task) == expected
 
 
 @settings(max_examples=1000, database=None, deadline=None)

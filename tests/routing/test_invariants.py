@@ -350,9 +350,15 @@ class RoutingMachine(RuleBasedStateMachine):
         for queue in ws.queues.values():
             members = {w.sid for w in ws.workers.values() if queue.target_workers.evaluate({"worker": w.attributes})}
             assert ws.membership.queue_members[queue.sid] == members, f"members of {queue.friendly_name}"
+            assert ws.membership.member_workers[queue.sid] == {ws.workers[sid] for sid in members}
         for worker in ws.workers.values():
             ready = {name for name, wc in worker.channels.items() if wc.has_room() and ws.is_available(worker)}
             assert ws.membership.worker_ready[worker.sid] == ready
+        for channel in ws.channels:
+            on = {w for w in ws.workers.values() if channel in ws.membership.worker_ready[w.sid]}
+            assert ws.membership.ready_on[channel] == on, f"ready on {channel}"
+            unready = ws.membership._unready_on.get(channel)
+            assert unready is None or unready == set(ws.workers.values()) - on, f"not ready on {channel}"
 
     @invariant()
     def waiting_tasks_with_free_slots_are_listed(self) -> None:

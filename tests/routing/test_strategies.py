@@ -10,6 +10,7 @@ from builders import Center, build, of
 
 from callboard.core import events as ev
 from callboard.routing.model import ReservationStatus, TaskStatus, Worker
+from callboard.routing.strategies import longest_idle
 
 # Task order
 
@@ -308,3 +309,33 @@ def test_every_strategy_respects_the_target_expression(name: str) -> None:
     yes = staff(c, "yes", ok=True)[0]
     task = c.create_task()
     assert [r.task_sid for r in c.reservations(yes, ReservationStatus.PENDING)] == [task.sid]
+
+
+@pytest.mark.parametrize("idles", [[3.0, 1.0, 2.0], [1.0, 1.0, 1.0], [2.0, 1.0, 1.0, 5.0], [0.5]])
+def test_longest_idle_picks_what_the_sort_key_picks_ties_included(idles: list[float]) -> None:
+    workers = [
+        Worker(f"WK{i}", f"w{i}", {}, "WA", {}, 0.0, 0.0, 0.0, seq, idle)
+        for i, (seq, idle) in enumerate(zip([7, 3, 9, 5], idles, strict=False))
+    ]
+    expected = min(workers, key=lambda w: (w.last_idle, w.seq))
+    for order in (workers, workers[::-1]):
+        assert longest_idle(list(order)) is expected
+
+
+def test_a_new_task_with_offers_to_spare_waits_listed_for_the_next_free_worker() -> None:
+    c = strategy("longest_idle", max_reserved_workers=2)
+    (a,) = staff(c, "a")
+    task = c.create_task()
+    assert [len(c.offers(a))] == [1]
+    assert [t.sid for t in c.ws.waiting_tasks(c.queues["support"].sid)] == [task.sid]  # one more offer to make
+    b = c.add_worker("b")
+    assert len(c.offers(b)) == 1
+    assert list(c.ws.waiting_tasks(c.queues["support"].sid)) == []
+
+
+def test_a_new_task_taken_at_once_is_not_left_listed() -> None:
+    c = build()
+    staff(c, "a")
+    task = c.create_task()
+    assert task.status is TaskStatus.RESERVED
+    assert list(c.ws.waiting_tasks(c.queues["support"].sid)) == []

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import uuid
+import os
 
 WORKSPACE = "WS"
 ACTIVITY = "WA"
@@ -18,7 +18,8 @@ TOKEN = "TK"
 
 
 def new_sid(prefix: str) -> str:
-    return prefix + uuid.uuid4().hex
+    # 128 random bits as 32 hex digits, like uuid4().hex but a quarter of the cost (no UUID object).
+    return prefix + os.urandom(16).hex()
 
 
 def is_sid(value: str, prefix: str) -> bool:

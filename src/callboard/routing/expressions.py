@@ -580,6 +580,21 @@ def index_entries(attributes: Mapping[str, Any]) -> frozenset[IndexKey]:
     return frozenset(entries)
 
 
+def entries_at(attributes: Mapping[str, Any], path: tuple[str | int, ...]) -> Iterator[IndexKey]:
+    """The entries `index_entries(attributes)` holds at one path, without collecting the others."""
+    value: Any = attributes
+    for segment in path:
+        if not isinstance(value, Mapping):
+            return
+        value = value.get(segment)
+    if isinstance(value, Mapping):
+        return
+    for element in value if isinstance(value, list | tuple) else (value,):
+        key = _scalar_key(element)
+        if key is not None:
+            yield (path, key[0], key[1])
+
+
 def _collect(attributes: Mapping[str, Any], prefix: tuple[str | int, ...], entries: set[IndexKey]) -> None:
     for name, value in attributes.items():
         if not isinstance(name, str):

@@ -29,10 +29,10 @@ MAX_MATCH_SETS = 256
 class _Match:
     """The members of one queue that pass one step expression for one set of task values."""
 
-    __slots__ = ("expression", "scope", "sids")
+    __slots__ = ("expression", "scope", "workers")
 
-    def __init__(self, expression: Expression, scope: dict[str, Any], sids: set[str]) -> None:
-        self.expression, self.scope, self.sids = expression, scope, sids
+    def __init__(self, expression: Expression, scope: dict[str, Any], workers: set[Worker]) -> None:
+        self.expression, self.scope, self.workers = expression, scope, workers
 
     def passes(self, worker: Worker) -> bool:
         return self.expression.predicate({"task": self.scope, "worker": worker.attributes})
@@ -44,7 +44,13 @@ class Membership:
     def __init__(self) -> None:
         self.queue_members: dict[str, set[str]] = {}
         self.worker_queues: dict[str, set[str]] = {}
-        self.ready_on: dict[str, set[str]] = defaultdict(set)
+        # Sets of Worker objects, not sids: choosing a worker reads each candidate, and a set of objects
+        # hands them over without a dict lookup (and its cache misses) per candidate.
+        self.member_workers: dict[str, set[Worker]] = {}
+        self.ready_on: dict[str, set[Worker]] = defaultdict(set)
+        # Per channel once anyone had room on it: every other worker. When most workers are free, filtering
+        # candidates against this small set touches fewer cold hash-table slots than probing `ready_on`.
+        self._unready_on: dict[str, set[Worker]] = {}
         self.worker_ready: dict[str, frozenset[str]] = {}
         self._queues: dict[str, TaskQueue] = {}
         self._workers: dict[str, Worker] = {}
@@ -74,6 +80,7 @@ class Membership:
             sid for sid in candidates if queue.target_workers.evaluate({"worker": self._workers[sid].attributes})
         }
         self.queue_members[queue.sid] = members
+        self.member_workers[queue.sid] = {self._workers[sid] for sid in members}
         self._matches[queue.sid] = {}
         queue.members = members
         for sid in members:
@@ -86,6 +93,7 @@ class Membership:
         self._unindexed_queues.discard(queue_sid)
         for sid in self.queue_members.pop(queue_sid, set()):
             self.worker_queues[sid].discard(queue_sid)
+        self.member_workers.pop(queue_sid, None)
         self._matches.pop(queue_sid, None)
         self._queues.pop(queue_sid, None)
 
@@ -93,6 +101,8 @@ class Membership:
 
     def add_worker(self, worker: Worker) -> None:
         self._workers[worker.sid] = worker
+        for unready in self._unready_on.values():
+            unready.add(worker)
         self.worker_queues[worker.sid] = set()
         self.worker_ready[worker.sid] = frozenset()
         self.update_attributes(worker)
@@ -100,12 +110,15 @@ class Membership:
     def remove_worker(self, worker_sid: str) -> None:
         self.set_ready(worker_sid, frozenset())
         worker = self._workers.pop(worker_sid)
+        for unready in self._unready_on.values():
+            unready.discard(worker)
         for key in worker.index_entries:
             self._worker_keys[key].discard(worker_sid)
         for queue_sid in self.worker_queues.pop(worker_sid, set()):
             self.queue_members[queue_sid].discard(worker_sid)
+            self.member_workers[queue_sid].discard(worker)
             for match in self._matches[queue_sid].values():
-                match.sids.discard(worker_sid)
+                match.workers.discard(worker)
         self.worker_ready.pop(worker_sid, None)
 
     def update_attributes(self, worker: Worker) -> None:
@@ -122,19 +135,23 @@ class Membership:
         before = self.worker_queues[worker.sid]
         for queue_sid in before - now_in:
             self.queue_members[queue_sid].discard(worker.sid)
+            self.member_workers[queue_sid].discard(worker)
             for match in self._matches[queue_sid].values():
-                match.sids.discard(worker.sid)
+                match.workers.discard(worker)
         for queue_sid in now_in - before:
             self.queue_members[queue_sid].add(worker.sid)
+            self.member_workers[queue_sid].add(worker)
         self.worker_queues[worker.sid] = now_in
         for queue_sid in now_in:
             for match in self._matches[queue_sid].values():
                 if match.passes(worker):
-                    match.sids.add(worker.sid)
+                    match.workers.add(worker)
                 else:
-                    match.sids.discard(worker.sid)
+                    match.workers.discard(worker)
 
-    def matching(self, queue_sid: str, expression: Expression, task_attributes: Mapping[str, Any]) -> set[str] | None:
+    def matching(
+        self, queue_sid: str, expression: Expression, task_attributes: Mapping[str, Any]
+    ) -> set[Worker] | None:
         """The queue's members that pass a step's worker `expression` for a task with these attributes.
 
         None when the task's values cannot be keyed; the caller then evaluates the expression itself.
@@ -149,9 +166,9 @@ class Membership:
             if len(matches) >= MAX_MATCH_SETS:
                 matches.clear()
             match = _Match(expression, scope, set())
-            match.sids.update(sid for sid in self.queue_members[queue_sid] if match.passes(self._workers[sid]))
+            match.workers.update(w for w in self.member_workers[queue_sid] if match.passes(w))
             matches[key] = match
-        return match.sids
+        return match.workers
 
     def set_ready(self, worker_sid: str, channels: frozenset[str]) -> None:
         """Record the channels on which the worker can take another task now."""
@@ -159,11 +176,27 @@ class Membership:
         if before == channels:
             return
         self.worker_ready[worker_sid] = channels
+        worker = self._workers[worker_sid]
         for channel in before - channels:
-            self.ready_on[channel].discard(worker_sid)
+            self.ready_on[channel].discard(worker)
+            self._unready_on[channel].add(worker)
         for channel in channels - before:
-            self.ready_on[channel].add(worker_sid)
+            ready = self.ready_on[channel]
+            ready.add(worker)
+            unready = self._unready_on.get(channel)
+            if unready is None:
+                self._unready_on[channel] = set(self._workers.values()) - ready
+            else:
+                unready.discard(worker)
 
-    def ready_members(self, queue_sid: str, channel: str) -> set[str]:
+    def with_room(self, workers: set[Worker], channel: str) -> set[Worker]:
+        """Those of `workers` with room on the channel now (`workers & ready_on[channel]`)."""
+        ready = self.ready_on[channel]
+        unready = self._unready_on.get(channel)
+        if unready is not None and len(unready) < len(ready):
+            return workers - unready
+        return workers & ready
+
+    def ready_members(self, queue_sid: str, channel: str) -> set[Worker]:
         """The queue's members with room on the channel now."""
-        return self.queue_members[queue_sid] & self.ready_on[channel]
+        return self.with_room(self.member_workers[queue_sid], channel)

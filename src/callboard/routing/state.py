@@ -34,6 +34,8 @@ from callboard.routing.workflow import Target, Workflow, WorkflowConfig, parse_w
 
 log = logging.getLogger(__name__)
 
+_NONE: frozenset[str] = frozenset()
+
 TTL_EXCEEDED = "Task TTL Exceeded"
 DEFAULT_TASK_TIMEOUT = 86_400.0
 MAX_RESERVED_LIMIT = 50
@@ -79,6 +81,7 @@ class WorkspaceState:
         self._worker_seq = itertools.count()
         self._dirty_workers: dict[str, None] = {}
         self._dirty_tasks: dict[str, None] = {}
+        self._offer_first: Task | None = None  # a new task that create_task offers before listing it
         self._fresh_step: set[str] = set()
         self._expired_step: set[str] = set()
         self._events: list[Event] = []
@@ -88,6 +91,10 @@ class WorkspaceState:
     # Events and changes
 
     def _emit(self, name: str, resource_type: str, resource_sid: str, **data: Any) -> None:
+        self._events.append(Event(name, self.sid, resource_type, resource_sid, self.clock.now(), data))
+
+    def _emit_data(self, name: str, resource_type: str, resource_sid: str, data: dict[str, Any]) -> None:
+        """`_emit` with the data dict already built (`_task_data`), so it is not copied through keywords."""
         self._events.append(Event(name, self.sid, resource_type, resource_sid, self.clock.now(), data))
 
     def drain_events(self) -> list[Event]:
@@ -157,8 +164,9 @@ class WorkspaceState:
 
     def ready_channels(self, worker: Worker) -> frozenset[str]:
         if not self.activities[worker.activity_sid].available:
-            return frozenset()
-        return frozenset(name for name, ch in worker.channels.items() if ch.has_room())
+            return _NONE
+        # WorkerChannel.has_room, inlined: this runs on every reserve and release.
+        return frozenset([name for name, ch in worker.channels.items() if ch.available and ch.used < ch.capacity])
 
     # Activities and channels
 
@@ -424,7 +432,10 @@ class WorkspaceState:
 
     def _refresh_ready(self, worker: Worker) -> None:
         ready = self.ready_channels(worker)
-        if ready - self.membership.worker_ready.get(worker.sid, frozenset()):
+        before = self.membership.worker_ready.get(worker.sid, _NONE)
+        if ready == before:
+            return
+        if not ready <= before:
             self._dirty_workers[worker.sid] = None
         self.membership.set_ready(worker.sid, ready)
 

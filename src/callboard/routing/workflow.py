@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from callboard.core.errors import ValidationError
-from callboard.routing.expressions import Expression, ExpressionSyntaxError, compile_expression
+from callboard.routing.expressions import (
+    Expression,
+    ExpressionSyntaxError,
+    IndexKey,
+    compile_expression,
+    entries_at,
+)
 
 Path = list[str | int]
 
@@ -60,6 +67,49 @@ class WorkflowConfig:
         if self.default_filter is not None:
             found.add(self.default_filter.queue)
         return found
+
+    def first_match(self, task_attributes: Mapping[str, Any]) -> int:
+        """The index of the first filter the task matches, or -1.
+
+        Only the filters the task's values could satisfy are tried (a filter asks for one skill, a task names
+        one), in filter order, so the first match is the same. With 1,000 workflows their filters are mostly
+        out of the CPU caches, and each one tried costs a few cache misses.
+        """
+        by_key, paths, always = self._filter_index
+        candidates: tuple[int, ...] | None = always
+        for path in paths:
+            for key in entries_at(task_attributes, path):
+                if (hit := by_key.get(key)) is not None:
+                    candidates = hit if not candidates else candidates + hit
+        if not candidates:
+            return -1
+        if len(candidates) > 1:
+            candidates = tuple(sorted(set(candidates)))
+        scope = {"task": task_attributes}
+        filters = self.filters
+        for index in candidates:
+            if filters[index].expression.predicate(scope):
+                return index
+        return -1
+
+    @functools.cached_property
+    def _filter_index(
+        self,
+    ) -> tuple[dict[IndexKey, tuple[int, ...]], tuple[tuple[str | int, ...], ...], tuple[int, ...]]:
+        # A filter can match only a task holding one of its index keys; filters without keys are always tried.
+        by_key: dict[IndexKey, tuple[int, ...]] = {}
+        paths: list[tuple[str | int, ...]] = []
+        always: list[int] = []
+        for index, flt in enumerate(self.filters):
+            keys = flt.expression.index_keys("task")
+            if keys is None:
+                always.append(index)
+                continue
+            for key in keys:
+                by_key[key] = (*by_key.get(key, ()), index)
+                if key[0] not in paths:
+                    paths.append(key[0])
+        return by_key, tuple(paths), tuple(always)
 
 
 def _fail(message: str, path: Path, **details: Any) -> ValidationError:

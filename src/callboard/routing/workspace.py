@@ -29,7 +29,7 @@ from callboard.routing.model import (
     Worker,
 )
 from callboard.routing.state import WorkspaceState
-from callboard.routing.strategies import order_by_key, sort_key
+from callboard.routing.strategies import longest_idle, order_by_key, sort_key
 from callboard.routing.workflow import Target, Workflow
 
 log = logging.getLogger(__name__)
@@ -73,18 +73,31 @@ class Workspace(WorkspaceState):
         )
         self._check_routable(workflow, task)
         self.tasks[task.sid] = task
-        self._emit(ev.TASK_CREATED, "task", task.sid, **self._task_data(task))
+        self._emit_data(ev.TASK_CREATED, "task", task.sid, self._task_data(task))
         self._timers.add(now + timeout, "ttl", task.sid, None)
-        self._route(task)
+        self._offer_first = task
+        try:
+            self._route(task)
+        finally:
+            placed, self._offer_first = self._offer_first is None, None
+        if placed and not self._dirty_workers and not self._dirty_tasks:
+            self._offer_new(task)
         self._touch(task)
         self._dispatch()
         return task
 
+    def _offer_new(self, task: Task) -> None:
+        """Offer a new task before listing it, and list it only if it can take more offers.
+
+        The same as listing it and dispatching it alone (every other waiting task was already offered to
+        every free worker it could go to), without adding to and at once removing from a `SortedList`.
+        """
+        self._offer_task(task)
+        if task.is_waiting and task.sid not in self._wait_keys and self._slots(task) > 0:
+            self._list(task)
+
     def _check_routable(self, workflow: Workflow, task: Task) -> None:
-        scope = {"task": task.attributes}
-        if workflow.config.default_filter is None and not any(
-            f.expression.evaluate(scope) for f in workflow.config.filters
-        ):
+        if workflow.config.default_filter is None and workflow.config.first_match(task.attributes) < 0:
             raise ValidationError(
                 "no workflow filter matches the task and the workflow has no default_filter",
                 error_id="task_not_routable",
@@ -115,7 +128,7 @@ class Workspace(WorkspaceState):
         if attributes is not None or priority is not None:
             task.date_updated = self.clock.now()
             self._touch(task)
-            self._emit(ev.TASK_UPDATED, "task", sid, **self._task_data(task))
+            self._emit_data(ev.TASK_UPDATED, "task", sid, self._task_data(task))
         if assignment_status is not None:
             if assignment_status == TaskStatus.CANCELED:
                 self.cancel_task(sid, reason or "canceled")
@@ -200,7 +213,7 @@ class Workspace(WorkspaceState):
         )
         self.tasks[new.sid] = new
         self._emit(ev.TASK_TRANSFER_INITIATED, "task", sid, new_task_sid=new.sid, to_queue_sid=queue_sid)
-        self._emit(ev.TASK_CREATED, "task", new.sid, **self._task_data(new))
+        self._emit_data(ev.TASK_CREATED, "task", new.sid, self._task_data(new))
         self._timers.add(now + new.timeout, "ttl", new.sid, None)
         self._enter_step(new, forced, filter_index=None, target_index=0)
         self._touch(new)
@@ -228,12 +241,12 @@ class Workspace(WorkspaceState):
         """(Re-)enter the workflow from its first filter, keeping the task's age."""
         workflow = self.workflows[task.workflow_sid]
         task.date_entered_workflow = self.clock.now()
-        scope = {"task": task.attributes}
-        for index, flt in enumerate(workflow.config.filters):
-            if flt.expression.evaluate(scope):
-                self._emit(ev.WORKFLOW_ENTERED, "task", task.sid, workflow_sid=workflow.sid, filter=flt.name)
-                self._enter_target(task, index, 0)
-                return
+        index = workflow.config.first_match(task.attributes)
+        if index >= 0:
+            name = workflow.config.filters[index].name
+            self._emit(ev.WORKFLOW_ENTERED, "task", task.sid, workflow_sid=workflow.sid, filter=name)
+            self._enter_target(task, index, 0)
+            return
         self._emit(ev.WORKFLOW_ENTERED, "task", task.sid, workflow_sid=workflow.sid, filter="default")
         self._enter_target(task, -1, 0)
 
@@ -296,7 +309,7 @@ class Workspace(WorkspaceState):
             task.date_entered_queue = now
             if old_queue is not None:
                 self._emit(ev.TASK_QUEUE_MOVED, "task", task.sid, queue_sid=target.queue, from_queue_sid=old_queue)
-            self._emit(ev.TASK_QUEUE_ENTERED, "task", task.sid, **self._task_data(task))
+            self._emit_data(ev.TASK_QUEUE_ENTERED, "task", task.sid, self._task_data(task))
         self._emit(
             ev.WORKFLOW_TARGET_MATCHED,
             "task",
@@ -312,11 +325,17 @@ class Workspace(WorkspaceState):
             self._timers.add(deadline, "step", task.sid, (filter_index, target_index, deadline))
         if target.skip_if is not None:
             self._fresh_step.add(task.sid)
-        self._list(task)
-        self._dirty_tasks[task.sid] = None
+        if self._offer_first is task:
+            self._offer_first = None  # create_task offers it, then lists it if it can take more offers
+        else:
+            self._list(task)
+            self._dirty_tasks[task.sid] = None
         self._touch(task)
 
     def _known_worker(self, task: Task, target: Target) -> str | None:
+        if target.known_worker_sid is None and target.known_worker_friendly_name is None:
+            return None
+
         def resolve(ref: str | None) -> str | None:
             if ref is None:
                 return None
@@ -394,6 +413,8 @@ class Workspace(WorkspaceState):
             # No limit, not len(workers): a worker added while everyone rings must ring too.
             return sys.maxsize
         limit = queue.max_reserved_workers
+        if not task.reservations:
+            return limit
         pending = sum(1 for r in task.reservations if self.reservations[r].status is ReservationStatus.PENDING)
         return limit - pending
 
@@ -414,6 +435,12 @@ class Workspace(WorkspaceState):
                 sid, _ = self._dirty_workers.popitem()
                 if sid in self.workers:
                     self._fill_worker(self.workers[sid])
+                continue
+            if len(self._dirty_tasks) == 1 and not self._dirty_workers:
+                sid, _ = self._dirty_tasks.popitem()
+                task = self.tasks.get(sid)
+                if task is not None and self._is_listed(task):
+                    self._offer_task(task)
                 continue
             # Several workers freed together: each names the task it would take, and those tasks are offered
             # in queue order, so each queue's strategy chooses among all the free workers.
@@ -442,7 +469,7 @@ class Workspace(WorkspaceState):
     def _best_task(self, worker: Worker) -> Task | None:
         """The first task, in queue order across the worker's queues, that could be offered to it now."""
         ready = self.membership.worker_ready.get(worker.sid, frozenset())
-        if not ready:
+        if not ready or not self._wait_keys:  # no task is listed anywhere: skip the lookups per queue
             return None
         best: tuple[Any, ...] | None = None
         lists: list[SortedList] = []
@@ -476,8 +503,11 @@ class Workspace(WorkspaceState):
                 queue = self.queues[task.queue_sid]  # type: ignore[index]
                 if queue.strategy in (Strategy.RANDOM, Strategy.WEIGHTED_RANDOM):
                     candidates.sort(key=lambda w: w.seq)  # draw in a fixed order, so a seed replays a run
-                key = order_by_key(task.target_order_by, sort_key(queue, task.attributes, self._rng))
-                chosen = [min(candidates, key=key)] if slots == 1 else heapq.nsmallest(slots, candidates, key=key)
+                if slots == 1 and queue.strategy is Strategy.LONGEST_IDLE and not task.target_order_by:
+                    chosen = [longest_idle(candidates)]
+                else:
+                    key = order_by_key(task.target_order_by, sort_key(queue, task.attributes, self._rng))
+                    chosen = [min(candidates, key=key)] if slots == 1 else heapq.nsmallest(slots, candidates, key=key)
                 for worker in chosen:
                     self._reserve(task, worker)
                     created += 1
@@ -494,22 +524,22 @@ class Workspace(WorkspaceState):
         if not ready:
             return []
         expression = task.target_expression
-        sids: Iterable[str]
+        workers: Iterable[Worker]
         if expression is None:
-            sids = membership.queue_members[queue_sid] & ready
+            workers = membership.with_room(membership.member_workers[queue_sid], task.channel)
         elif (matching := membership.matching(queue_sid, expression, task.attributes)) is not None:
-            sids = matching & ready
+            workers = membership.with_room(matching, task.channel)
         else:
             scope = {"task": task.attributes}
-            sids = [
-                s
-                for s in membership.queue_members[queue_sid] & ready
-                if expression.predicate(scope | {"worker": self.workers[s].attributes})
+            workers = [
+                w
+                for w in membership.member_workers[queue_sid] & ready
+                if expression.predicate(scope | {"worker": w.attributes})
             ]
         if task.excluded_workers or task.reservations:
             offered = {self.reservations[r].worker_sid for r in task.reservations}
-            sids = [s for s in sids if s not in task.excluded_workers and s not in offered]
-        return list(map(self.workers.__getitem__, sids))
+            return [w for w in workers if w.sid not in task.excluded_workers and w.sid not in offered]
+        return list(workers)
 
     def _maybe_skip(self, task: Task) -> None:
         targets = self._targets(task, task.filter_index)
@@ -556,7 +586,7 @@ class Workspace(WorkspaceState):
         self._timers.add(res.timeout_at, "reservation", res.sid, None)
         if queue.strategy is Strategy.ROUND_ROBIN:
             queue.round_robin_last = worker.seq
-        self._emit(ev.RESERVATION_CREATED, "reservation", res.sid, **self._reservation_data(res, task))
+        self._emit_data(ev.RESERVATION_CREATED, "reservation", res.sid, self._reservation_data(res, task))
         if queue.reservation_activity_sid is not None:
             self._set_activity(worker, queue.reservation_activity_sid, end_offers=False)
         self._refresh_ready(worker)
@@ -566,6 +596,7 @@ class Workspace(WorkspaceState):
         return res
 
     def _reservation_data(self, res: Reservation, task: Task) -> dict[str, Any]:
+        now = self.clock.now()
         return {
             "reservation_sid": res.sid,
             "task_sid": task.sid,
@@ -574,9 +605,9 @@ class Workspace(WorkspaceState):
             "workflow_sid": task.workflow_sid,
             "channel": res.channel,
             "task_priority": task.priority,
-            "task_age": self.clock.now() - task.date_created,
+            "task_age": now - task.date_created,
             "task_date_created": task.date_created,
-            "reservation_age": self.clock.now() - res.date_created,
+            "reservation_age": now - res.date_created,
         }
 
     def _release(self, res: Reservation) -> Worker:
@@ -630,8 +661,8 @@ class Workspace(WorkspaceState):
         self._expired_step.discard(task.sid)
         worker = self.workers[res.worker_sid]
         worker.tasks_assigned += 1
-        self._emit(ev.RESERVATION_ACCEPTED, "reservation", sid, **self._reservation_data(res, task))
-        for other_sid in list(task.reservations - {sid}):
+        self._emit_data(ev.RESERVATION_ACCEPTED, "reservation", sid, self._reservation_data(res, task))
+        for other_sid in list(task.reservations - {sid}) if len(task.reservations) > 1 else ():
             other = self.reservations[other_sid]
             if other.status is ReservationStatus.PENDING:
                 self._end_offer(other, ReservationStatus.RESCINDED, reason="accepted by another worker")
@@ -664,7 +695,7 @@ class Workspace(WorkspaceState):
         if task.status is TaskStatus.ASSIGNED and task.worker_sid == res.worker_sid:
             task.set_status(TaskStatus.WRAPPING, now)
             task.date_wrapping = now
-            self._emit(ev.TASK_WRAPUP, "task", task.sid, **self._task_data(task))
+            self._emit_data(ev.TASK_WRAPUP, "task", task.sid, self._task_data(task))
         worker = self.workers[res.worker_sid]
         worker.talk_seconds += now - (res.date_accepted or now)
         seconds = self._wrapup_seconds(res)
@@ -713,7 +744,7 @@ class Workspace(WorkspaceState):
         worker = self.workers[res.worker_sid]
         if was is ReservationStatus.ACCEPTED:
             worker.talk_seconds += now - (res.date_accepted or now)
-        self._emit(ev.RESERVATION_COMPLETED, "reservation", sid, **self._reservation_data(res, task))
+        self._emit_data(ev.RESERVATION_COMPLETED, "reservation", sid, self._reservation_data(res, task))
         task.reservations.discard(sid)
         self._release(res)
         worker.last_idle = now
@@ -733,7 +764,7 @@ class Workspace(WorkspaceState):
         self._unlist(task)
         self._fresh_step.discard(task.sid)
         self._expired_step.discard(task.sid)
-        self._emit(event, "task", task.sid, **self._task_data(task))
+        self._emit_data(event, "task", task.sid, self._task_data(task))
         self._touch(task)
         del self.tasks[task.sid]
         self._timers.went_stale(self._deadline_is_live)
