@@ -402,3 +402,56 @@ def test_a_twilio_workflow_json_sends_the_task_to_the_matching_worker_first() ->
     task = c.create_task(type="Support", language="es")
     assert c.offers(english) == []
     assert c.offered_tasks(spanish) == [task.sid]
+
+
+# TTL across steps (the TTL deadline is pushed only once a step deadline no longer comes first)
+
+
+def test_a_ttl_before_the_first_step_ends_cancels_the_task() -> None:
+    c = tiers()
+    task = c.create_task(timeout=20)
+    c.advance(19.9)
+    assert task.status is TaskStatus.PENDING
+    c.advance(0.1)
+    assert task.status is TaskStatus.CANCELED and task.reason == "Task TTL Exceeded"
+
+
+def test_a_ttl_between_steps_cancels_the_escalated_task() -> None:
+    c = tiers()
+    task = c.create_task(timeout=45)
+    c.advance(30)
+    assert c.queue_of(task) == "tier2" and task.status is TaskStatus.PENDING
+    c.advance(14.9)
+    assert task.status is TaskStatus.PENDING
+    c.advance(0.1)
+    assert task.status is TaskStatus.CANCELED and task.reason == "Task TTL Exceeded"
+
+
+def test_a_ttl_after_the_last_step_cancels_the_task_in_the_default_queue() -> None:
+    c = tiers()
+    task = c.create_task(timeout=100)
+    c.advance(60)
+    assert c.queue_of(task) == "overflow"
+    c.advance(39.9)
+    assert task.status is TaskStatus.PENDING
+    c.advance(0.1)
+    assert task.status is TaskStatus.CANCELED and task.reason == "Task TTL Exceeded"
+
+
+def test_a_ttl_cancels_a_task_whose_step_ended_while_an_offer_rang() -> None:
+    c = tiers(reservation_timeout=120)
+    one = c.add_worker("one", tier=1)
+    task = c.create_task(timeout=45)
+    res = c.offer(one)
+    c.advance(30)
+    assert task.status is TaskStatus.RESERVED
+    c.advance(15)
+    assert task.status is TaskStatus.CANCELED and task.reason == "Task TTL Exceeded"
+    assert res.status is ReservationStatus.CANCELED
+
+
+def test_a_clock_jump_past_every_step_and_the_ttl_cancels_the_task() -> None:
+    c = tiers()
+    task = c.create_task(timeout=100)
+    c.advance(500)
+    assert task.status is TaskStatus.CANCELED and task.reason == "Task TTL Exceeded"

@@ -204,3 +204,19 @@ def test_a_restored_known_worker_task_waits_for_that_worker() -> None:
     assert r.offers(alice) == []
     r.set_activity(r.ws.workers[bob.sid], "Available")
     assert r.offered_tasks(r.ws.workers[bob.sid]) == [task.sid]
+
+
+def test_a_restored_task_on_a_timed_step_keeps_its_ttl() -> None:
+    c = build(
+        {"tier1": "tier == 1", "tier2": "tier == 2"},
+        targets=[{"queue": "tier1", "timeout": 30}, {"queue": "tier2", "timeout": 30}],
+    )
+    task = c.create_task(timeout=45)
+    c.advance(10)
+    r = restore(c)
+    r.advance_to(30)
+    assert r.queue_of(r.ws.tasks[task.sid]) == "tier2"
+    r.advance_to(44.9)
+    assert r.ws.tasks[task.sid].status is TaskStatus.PENDING
+    r.advance_to(45)
+    assert task.sid not in r.ws.tasks

@@ -191,6 +191,9 @@ class Task:
     date_completed: float | None = None
     transferred_from: str | None = None
     expires_at: float | None = None  # the TTL deadline when it is not date_created + timeout (a transfer)
+    # Whether the TTL deadline is in the engine's timer heap. It is pushed only once it could fire first:
+    # while the task's step has a deadline before it, the step deadline arms it when it comes due.
+    ttl_armed: bool = False
 
     @property
     def is_waiting(self) -> bool:

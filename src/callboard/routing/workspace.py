@@ -74,8 +74,7 @@ class Workspace(WorkspaceState):
         self._check_routable(workflow, task)
         self.tasks[task.sid] = task
         self._emit_data(ev.TASK_CREATED, "task", task.sid, self._task_data(task))
-        self._timers.add(now + timeout, "ttl", task.sid, None)
-        self._offer_first = task
+        self._offer_first = task  # the TTL deadline is pushed when it could fire first (`_arm_ttl`)
         try:
             self._route(task)
         finally:
@@ -214,7 +213,6 @@ class Workspace(WorkspaceState):
         self.tasks[new.sid] = new
         self._emit(ev.TASK_TRANSFER_INITIATED, "task", sid, new_task_sid=new.sid, to_queue_sid=queue_sid)
         self._emit_data(ev.TASK_CREATED, "task", new.sid, self._task_data(new))
-        self._timers.add(now + new.timeout, "ttl", new.sid, None)
         self._enter_step(new, forced, filter_index=None, target_index=0)
         self._touch(new)
         if res.status is ReservationStatus.ACCEPTED:
@@ -272,6 +270,7 @@ class Workspace(WorkspaceState):
             else:
                 # No step left: the task stays in its last queue, listed again if an ended offer unlisted it.
                 task.target_deadline = None
+                self._arm_ttl(task)
                 if task.is_waiting and self._slots(task) > 0:
                     self._list(task)
                     self._dirty_tasks[task.sid] = None
@@ -323,6 +322,8 @@ class Workspace(WorkspaceState):
                 self._advance(task)
                 return
             self._timers.add(deadline, "step", task.sid, (filter_index, target_index, deadline))
+        if deadline is None or deadline >= self._expiry(task):
+            self._arm_ttl(task)
         if target.skip_if is not None:
             self._fresh_step.add(task.sid)
         if self._offer_first is task:
@@ -331,6 +332,21 @@ class Workspace(WorkspaceState):
             self._list(task)
             self._dirty_tasks[task.sid] = None
         self._touch(task)
+
+    @staticmethod
+    def _expiry(task: Task) -> float:
+        return task.date_created + task.timeout if task.expires_at is None else task.expires_at
+
+    def _arm_ttl(self, task: Task) -> None:
+        """Push the task's TTL deadline, once.
+
+        A waiting task whose step has a deadline before its TTL does not need it in the heap yet: that step
+        deadline comes due first and arms it (`_fire`). Most tasks are assigned before then, so their TTL is
+        never pushed, and never has to be dropped from the heap as stale.
+        """
+        if not task.ttl_armed:
+            task.ttl_armed = True
+            self._timers.add(self._expiry(task), "ttl", task.sid, None)
 
     def _known_worker(self, task: Task, target: Target) -> str | None:
         if target.known_worker_sid is None and target.known_worker_friendly_name is None:
@@ -808,8 +824,8 @@ class Workspace(WorkspaceState):
                 continue
             if task.status is TaskStatus.RESERVED and not task.reservations:
                 task.status = TaskStatus.PENDING
-            expires_at = task.date_created + task.timeout if task.expires_at is None else task.expires_at
-            self._timers.add(expires_at, "ttl", task.sid, None)
+            task.ttl_armed = False
+            self._arm_ttl(task)
             targets = self._targets(task, task.filter_index)
             if task.filter_index is not None and task.target_index < len(targets):
                 target = targets[task.target_index]
@@ -867,6 +883,7 @@ class Workspace(WorkspaceState):
             self.cancel_task(sid, TTL_EXCEEDED)
             return True
         if kind == "step":
+            self._arm_ttl(task)  # the step deadline that stood in for the TTL deadline came due
             if token != (task.filter_index, task.target_index, task.target_deadline):
                 return False
             if task.status is TaskStatus.RESERVED:
