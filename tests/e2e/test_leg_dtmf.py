@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import shutil
 import socket
 from pathlib import Path
 
 import pytest
+from sipp import finish_sipp, require_sipp, start_sipp
 
 from callboard.core.clock import SystemClock
 from callboard.voice.calls.events import Answered, Dtmf, Hangup, HangupCause
@@ -67,7 +67,7 @@ def _free_even_udp_port() -> int:
 
 @pytest.fixture(autouse=True)
 def _sipp() -> None:
-    require_peer("sipp", shutil.which("sipp") is not None, "apt-get install sip-tester")
+    require_sipp()
     require_peer("sipp DTMF pcap", PCAP is not None, "SIPp's dtmf_2833_1.pcap (sip-tester package)")
 
 
@@ -81,8 +81,8 @@ async def test_sipp_presses_1_and_the_leg_gathers_it(tmp_path: Path) -> None:
     transport = await UdpTransport.open(ua, LOOPBACK, 0)
     ua.bind(transport, sent_by=transport.sent_by)
     try:
-        process = await asyncio.create_subprocess_exec(
-            *["sipp", f"{LOOPBACK}:{transport.local_address[1]}", "-sf", str(SCENARIO), "-key", "pcap", str(PCAP)],
+        process = await start_sipp(
+            *[f"{LOOPBACK}:{transport.local_address[1]}", "-sf", str(SCENARIO), "-key", "pcap", str(PCAP)],
             *[
                 "-i",
                 LOOPBACK,
@@ -98,8 +98,6 @@ async def test_sipp_presses_1_and_the_leg_gathers_it(tmp_path: Path) -> None:
                 "15s",
             ],
             *["-timeout_error", "-nostdin"],
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
             cwd=tmp_path,
         )
         try:
@@ -109,15 +107,12 @@ async def test_sipp_presses_1_and_the_leg_gathers_it(tmp_path: Path) -> None:
                 await leg.answer()
                 digits = await leg.gather(max_digits=1, timeout=5.0)
                 hangup = await leg.wait_ended()
-                output, _ = await process.communicate()
         finally:
-            if process.returncode is None:
-                process.kill()
-                await process.wait()
+            code, output = await finish_sipp(process)
     finally:
         await transport.close()
         await clock.stop()
-    assert process.returncode == 0, output.decode(errors="replace")
+    assert code == 0, output
     assert digits == "1"
     assert (hangup.cause, hangup.remote) == (HangupCause.NORMAL, True)
     assert [type(e) for e in leg.feed.history][1:] == [Answered, Dtmf, Hangup]

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import shutil
 from pathlib import Path
 
 import pytest
+from sipp import require_sipp, run_sipp
 
 from callboard.core.clock import SystemClock
 from callboard.voice.sip.call_events import Answered, CallEvent, Hangup, HangupCause
@@ -15,7 +15,6 @@ from callboard.voice.sip.invite_session import InviteSession
 from callboard.voice.sip.scheduler import AsyncioScheduler
 from callboard.voice.sip.transports import UdpTransport
 from callboard.voice.sip.user_agent import UserAgent
-from conftest import require_peer
 
 LOOPBACK = "127.0.0.1"
 ANSWER = b"v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 40000 RTP/AVP 0\r\n"
@@ -40,7 +39,7 @@ class AnsweringPhone:
 
 @pytest.fixture(autouse=True)
 def _sipp() -> None:
-    require_peer("sipp", shutil.which("sipp") is not None, "apt-get install sip-tester")
+    require_sipp()
 
 
 async def test_sipp_uac_calls_our_uas_over_udp(tmp_path: Path) -> None:
@@ -50,23 +49,15 @@ async def test_sipp_uac_calls_our_uas_over_udp(tmp_path: Path) -> None:
     transport = await UdpTransport.open(ua, LOOPBACK, 0)
     ua.bind(transport, sent_by=transport.sent_by)
     try:
-        process = await asyncio.create_subprocess_exec(
-            *["sipp", f"{LOOPBACK}:{transport.local_address[1]}", "-sn", "uac", "-i", LOOPBACK, "-p", "0"],
+        code, output = await run_sipp(
+            *[f"{LOOPBACK}:{transport.local_address[1]}", "-sn", "uac", "-i", LOOPBACK, "-p", "0"],
             *["-m", "1", "-timeout", "10s", "-timeout_error", "-nostdin", "-d", "100"],
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
             cwd=tmp_path,
         )
-        try:
-            output, _ = await asyncio.wait_for(process.communicate(), 30)
-        except TimeoutError:
-            process.kill()
-            await process.wait()
-            raise
         await asyncio.sleep(0.05)
     finally:
         await transport.close()
-    assert process.returncode == 0, output.decode(errors="replace")
+    assert code == 0, output
     assert len(phone.offers) == 1 and phone.offers[0].startswith(b"v=0")
     assert [type(e) for e in phone.events] == [Answered, Hangup]
     hangup = phone.events[-1]

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 import csv
-import shutil
 from pathlib import Path
 
 import pytest
+from sipp import require_sipp, run_sipp
 
 from callboard.voice.sip.message import Request, Response
 from callboard.voice.sip.transport_port import Destination, Transport
 from callboard.voice.sip.transports import TcpTransport, UdpTransport, response_destination
-from conftest import require_peer
 
 SCENARIO = Path(__file__).parent / "scenarios" / "options_uac.xml"
 LOOPBACK = "127.0.0.1"
@@ -36,37 +34,28 @@ class OptionsUas:
         transport.send(response, destination)
 
 
-async def run_sipp(port: int, transport_mode: str, workdir: Path) -> tuple[int, str, dict[str, str]]:
+async def sipp_options(port: int, transport_mode: str, workdir: Path) -> tuple[int, str, dict[str, str]]:
     stats = workdir / f"stats_{transport_mode}.csv"
-    process = await asyncio.create_subprocess_exec(
-        *["sipp", f"{LOOPBACK}:{port}", "-sf", str(SCENARIO), "-t", transport_mode, "-i", LOOPBACK, "-p", "0"],
+    code, output = await run_sipp(
+        *[f"{LOOPBACK}:{port}", "-sf", str(SCENARIO), "-t", transport_mode, "-i", LOOPBACK, "-p", "0"],
         *["-m", "1", "-timeout", "10s", "-timeout_error", "-recv_timeout", "5s", "-nostdin"],
         *["-trace_stat", "-stf", str(stats), "-trace_err", "-error_file", str(workdir / "errors.log")],
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
         cwd=workdir,
     )
-    try:
-        output, _ = await asyncio.wait_for(process.communicate(), 30)
-    except TimeoutError:
-        process.kill()
-        await process.wait()
-        raise
-    assert process.returncode is not None
     rows = list(csv.DictReader(stats.read_text().splitlines(), delimiter=";")) if stats.exists() else []
-    return process.returncode, output.decode(errors="replace"), rows[-1] if rows else {}
+    return code, output, rows[-1] if rows else {}
 
 
 @pytest.fixture(autouse=True)
 def _sipp() -> None:
-    require_peer("sipp", shutil.which("sipp") is not None, "apt-get install sip-tester")
+    require_sipp()
 
 
 async def test_sipp_options_over_udp(tmp_path: Path) -> None:
     uas = OptionsUas()
     transport = await UdpTransport.open(uas, LOOPBACK, 0)
     try:
-        code, output, stats = await run_sipp(transport.local_address[1], "u1", tmp_path)
+        code, output, stats = await sipp_options(transport.local_address[1], "u1", tmp_path)
     finally:
         await transport.close()
     assert code == 0, output
@@ -79,7 +68,7 @@ async def test_sipp_options_over_tcp(tmp_path: Path) -> None:
     uas = OptionsUas()
     transport = await TcpTransport.open(uas, LOOPBACK, 0)
     try:
-        code, output, stats = await run_sipp(transport.local_address[1], "t1", tmp_path)
+        code, output, stats = await sipp_options(transport.local_address[1], "t1", tmp_path)
     finally:
         await transport.close()
     assert code == 0, output

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
-import shutil
 from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
+from sipp import require_sipp, run_sipp
 
 from callboard.core.clock import SystemClock
 from callboard.voice.sip.bindings import Binding, MemoryBindingStore
@@ -21,7 +20,6 @@ from callboard.voice.sip.scheduler import AsyncioScheduler
 from callboard.voice.sip.server_transaction import ServerTransaction
 from callboard.voice.sip.transports import UdpTransport
 from callboard.voice.sip.user_agent import UserAgent
-from conftest import require_peer
 
 LOOPBACK = "127.0.0.1"
 SCENARIO = Path(__file__).parent / "scenarios" / "register_uac.xml"
@@ -75,27 +73,18 @@ def lookup(username: str, realm: str, algorithm: Algorithm) -> Password | None:
 
 @pytest.fixture(autouse=True)
 def _sipp() -> None:
-    require_peer("sipp", shutil.which("sipp") is not None, "apt-get install sip-tester")
+    require_sipp()
 
 
-async def run_sipp(port: int, password: str, workdir: Path) -> tuple[int, str]:
-    process = await asyncio.create_subprocess_exec(
-        *["sipp", f"{LOOPBACK}:{port}", "-sf", str(SCENARIO), "-s", "alice", "-au", "alice", "-ap", password],
+async def sipp_register(port: int, password: str, workdir: Path) -> tuple[int, str]:
+    code, output = await run_sipp(
+        *[f"{LOOPBACK}:{port}", "-sf", str(SCENARIO), "-s", "alice", "-au", "alice", "-ap", password],
         *["-i", LOOPBACK, "-p", "0", "-m", "1", "-timeout", "10s", "-timeout_error", "-recv_timeout", "5s"],
         *["-nostdin", "-trace_err", "-error_file", str(workdir / "errors.log")],
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
         cwd=workdir,
     )
-    try:
-        output, _ = await asyncio.wait_for(process.communicate(), 30)
-    except TimeoutError:
-        process.kill()
-        await process.wait()
-        raise
-    assert process.returncode is not None
     errors = workdir / "errors.log"
-    return process.returncode, output.decode(errors="replace") + (errors.read_text() if errors.exists() else "")
+    return code, output + (errors.read_text() if errors.exists() else "")
 
 
 def md5_authenticator(clock: SystemClock) -> DigestAuthenticator:
@@ -114,7 +103,7 @@ async def test_sipp_registers_and_unregisters_with_digest(tmp_path: Path) -> Non
     transport = await UdpTransport.open(ua, LOOPBACK, 0)
     ua.bind(transport, sent_by=transport.sent_by)
     try:
-        code, output = await run_sipp(transport.local_address[1], PASSWORD, tmp_path)
+        code, output = await sipp_register(transport.local_address[1], PASSWORD, tmp_path)
     finally:
         await transport.close()
     assert code == 0, output
@@ -134,7 +123,7 @@ async def test_sipp_with_a_wrong_password_is_not_registered(tmp_path: Path) -> N
     transport = await UdpTransport.open(ua, LOOPBACK, 0)
     ua.bind(transport, sent_by=transport.sent_by)
     try:
-        code, output = await run_sipp(transport.local_address[1], "wrong", tmp_path)
+        code, output = await sipp_register(transport.local_address[1], "wrong", tmp_path)
     finally:
         await transport.close()
     assert code != 0 and "401" in output
