@@ -14,10 +14,8 @@ from callboard.voice.sip.call_events import CallEvent
 from callboard.voice.sip.digest import Algorithm, DigestAuthenticator, Password
 from callboard.voice.sip.incoming_call import IncomingCall
 from callboard.voice.sip.invite_session import InviteSession
-from callboard.voice.sip.message import Request
 from callboard.voice.sip.registrar import Registrar
 from callboard.voice.sip.scheduler import AsyncioScheduler
-from callboard.voice.sip.server_transaction import ServerTransaction
 from callboard.voice.sip.transports import UdpTransport
 from callboard.voice.sip.user_agent import UserAgent
 
@@ -37,19 +35,8 @@ class NoCalls:
         pass
 
 
-class RegistrarUserAgent(UserAgent):
-    """The hook the user-agent core lacks: REGISTER goes to the registrar, every other request to the UA."""
-
-    def __init__(self, registrar: Registrar, clock: SystemClock) -> None:
-        super().__init__(NoCalls(), scheduler=AsyncioScheduler(clock), clock=clock)
-        self.registrar = registrar
-
-    def on_request(self, tx: ServerTransaction, request: Request) -> None:
-        if request.method != "REGISTER":
-            super().on_request(tx, request)
-            return
-        transport = "TCP" if tx.transport.reliable else "UDP"
-        tx.send_response(self.registrar.handle(request, source=tx.destination, transport=transport))
+def registrar_user_agent(registrar: Registrar, clock: SystemClock) -> UserAgent:
+    return UserAgent(NoCalls(), scheduler=AsyncioScheduler(clock), clock=clock, registrar=registrar)
 
 
 class RecordingPersistence:
@@ -99,7 +86,7 @@ async def test_sipp_registers_and_unregisters_with_digest(tmp_path: Path) -> Non
     store = MemoryBindingStore(clock, persistence)
     authenticator = md5_authenticator(clock)
     registrar = Registrar(store, clock, domains=[LOOPBACK], authenticator=authenticator, credentials=lookup)
-    ua = RegistrarUserAgent(registrar, clock)
+    ua = registrar_user_agent(registrar, clock)
     transport = await UdpTransport.open(ua, LOOPBACK, 0)
     ua.bind(transport, sent_by=transport.sent_by)
     try:
@@ -119,7 +106,7 @@ async def test_sipp_with_a_wrong_password_is_not_registered(tmp_path: Path) -> N
     store = MemoryBindingStore(clock)
     authenticator = md5_authenticator(clock)
     registrar = Registrar(store, clock, domains=[LOOPBACK], authenticator=authenticator, credentials=lookup)
-    ua = RegistrarUserAgent(registrar, clock)
+    ua = registrar_user_agent(registrar, clock)
     transport = await UdpTransport.open(ua, LOOPBACK, 0)
     ua.bind(transport, sent_by=transport.sent_by)
     try:

@@ -28,6 +28,35 @@ class Settings(BaseSettings):
     )
     demo: bool = Field(default=False, description="Run as the demo center (demo data, demo passwords).")
 
+    sip_enabled: bool = Field(default=True, description="Run the voice plane (SIP and RTP) in `serve`.")
+    sip_host: str = Field(default="127.0.0.1", description="Address SIP listens on (0.0.0.0 for every interface).")
+    sip_port: int = Field(default=5060, ge=0, le=65535, description="UDP and TCP port of SIP (0: any free port).")
+    sip_transports: str = Field(default="udp,tcp", description="SIP transports to open: udp, tcp, tls.")
+    sip_tls_port: int = Field(default=5061, ge=0, le=65535, description="Port of SIP over TLS.")
+    sip_tls_cert: str | None = Field(default=None, description="PEM certificate chain for SIP over TLS.")
+    sip_tls_key: str | None = Field(default=None, description="PEM private key for SIP over TLS.")
+    sip_public_address: str | None = Field(
+        default=None, description="Address written in Via, Contact and SDP (default: sip_host, or this host's)."
+    )
+    sip_realm: str = Field(default="callboard", description="Digest realm agent phones authenticate in.")
+    sip_domains: str = Field(
+        default="", description="Comma-separated SIP domains the registrar serves (empty: any domain)."
+    )
+    sip_t1_ms: int = Field(default=500, ge=10, description="RFC 3261 T1: round-trip estimate.")
+    sip_t2_ms: int = Field(default=4000, ge=10, description="RFC 3261 T2: longest non-INVITE retransmit interval.")
+    sip_t4_ms: int = Field(default=5000, ge=10, description="RFC 3261 T4: how long a message may stay in the network.")
+    sip_max_calls: int = Field(
+        default=1000, ge=1, description="Calls in progress past which new INVITEs get 503 with Retry-After."
+    )
+    rtp_port_min: int = Field(default=20000, ge=1024, le=65534, description="Lowest RTP port (even).")
+    rtp_port_max: int = Field(default=30000, ge=1025, le=65535, description="Highest RTP port.")
+    rtp_timeout_seconds: float = Field(default=30.0, ge=0, description="No RTP for this long ends a call (0: never).")
+    recordings_dir: str = Field(default="recordings", description="Folder call recordings are written to.")
+    voice_attributes: str = Field(
+        default='{"language": "en"}',
+        description="JSON object of task attributes every inbound call starts with (before the menu's).",
+    )
+
     @field_validator("log_level", mode="before")
     @classmethod
     def _lower_case_level(cls, value: object) -> object:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from sip_memory_link import make_request
-from sip_phones import ANSWER, BOB_URI, OFFER, line
+from sip_phones import ANSWER, BOB_URI, OFFER, Line, line
 
+from callboard.voice.sip.bindings import MemoryBindingStore
 from callboard.voice.sip.message import Request, Response
+from callboard.voice.sip.registrar import Registrar
 from callboard.voice.sip.transport_port import Destination, Transport
 from callboard.voice.sip.uri import AbsoluteUri
 
@@ -96,3 +98,43 @@ def test_record_route_sets_both_route_sets_and_the_bye_routes() -> None:
     # The ACK followed the same route.
     ack = next(m for _, m, _ in t.alice_link.sent if isinstance(m, Request) and m.method == "ACK")
     assert ack.headers.get_all("Route") == bye.headers.get_all("Route")
+
+
+def test_register_goes_to_the_registrar_and_is_allowed_then() -> None:
+    t = line()
+    t.bob.registrar = Registrar(MemoryBindingStore(t.scheduler.clock), t.scheduler.clock, domains=None)
+    request = make_request("REGISTER")
+    request.headers.set("Contact", "<sip:alice@192.0.2.1:5060>")
+    request.headers.set("Expires", "600")
+    t.bob.receive(request, t.bob_link, ALICE)
+    t.run()
+    (_, response, _), *_ = t.bob_link.sent
+    assert isinstance(response, Response) and response.status_code == 200
+    assert response.headers.get("Contact") == "<sip:alice@192.0.2.1:5060>;expires=600"
+    assert "REGISTER" in (answer_to_ua(t, make_request("OPTIONS")).headers.get("Allow") or "")
+
+
+def test_register_without_a_registrar_gets_405() -> None:
+    assert answer_to(make_request("REGISTER")).status_code == 405
+
+
+def test_overloaded_node_answers_new_invites_503_with_retry_after() -> None:
+    t = line()
+    load = {"busy": True}
+    t.bob.admit = lambda: 5 if load["busy"] else None
+    response = answer_to_ua(t, make_request("INVITE"))
+    assert (response.status_code, response.headers.get("Retry-After")) == (503, "5")
+    assert t.bob.refused == 1 and t.bob_phone.calls == []
+    load["busy"] = False
+    t.bob.receive(make_request("INVITE", "z9hG4bKsecond", call_id="second-call"), t.bob_link, ALICE)
+    t.run()
+    assert len(t.bob_phone.calls) == 1 and t.bob.refused == 1
+
+
+def answer_to_ua(t: Line, request: Request) -> Response:
+    t.bob_link.sent.clear()
+    t.bob.receive(request, t.bob_link, ALICE)
+    t.run()
+    (_, response, _), *_ = t.bob_link.sent
+    assert isinstance(response, Response)
+    return response

@@ -66,7 +66,7 @@ class Registrar:
         store: BindingStore,
         clock: Clock,
         *,
-        domains: Iterable[str],
+        domains: Iterable[str] | None,
         authenticator: DigestAuthenticator | None = None,
         credentials: CredentialLookup | None = None,
         policy: ExpiresPolicy | None = None,
@@ -78,7 +78,8 @@ class Registrar:
             raise ValueError("an authenticator needs a credential lookup, and the other way round")
         self.store = store
         self.clock = clock
-        self.domains = frozenset(d.lower() for d in domains)
+        # None serves any domain: a node with one tenant, reached by IP address or by any name.
+        self.domains = None if domains is None else frozenset(d.lower() for d in domains)
         self.authenticator = authenticator
         self.credentials = credentials
         self.policy = policy or ExpiresPolicy()
@@ -105,7 +106,7 @@ class Registrar:
 
     def _register(self, request: Request, to_tag: str, source: Destination | None, transport: str) -> Response:
         # Step 1: the Request-URI names a domain of ours (we are no proxy to forward it on).
-        if not isinstance(request.uri, SipUri) or request.uri.host.lower() not in self.domains:
+        if not isinstance(request.uri, SipUri) or not self._serves(request.uri.host):
             raise _Refusal(404, "Domain Not Served")
         # Step 3: authentication. Step 2 (Require) is the user-agent core's §8.2.2.3 check.
         username: str | None = None
@@ -122,13 +123,16 @@ class Registrar:
             raise _Refusal(404)
         if username is not None and not self.may_register(username, to.uri):
             raise _Refusal(403, "Not Your Address-of-Record")
-        if to.uri.host.lower() not in self.domains or not to.uri.user:
+        if not self._serves(to.uri.host) or not to.uri.user:
             raise _Refusal(404)
         aor = aor_of(to.uri)
         # Steps 6 and 7: the Contact list, applied all at once or not at all.
         now = self.clock.now()
         self.store.update(aor, self._updated(request, aor, now, source, transport))
         return self._ok(request, to_tag, self.store.lookup(aor), now)
+
+    def _serves(self, host: str) -> bool:
+        return self.domains is None or host.lower() in self.domains
 
     def _updated(
         self, request: Request, aor: str, now: float, source: Destination | None, transport: str

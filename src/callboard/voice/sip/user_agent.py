@@ -22,6 +22,7 @@ from .incoming_call import IncomingCall
 from .invite_session import InviteSession
 from .message import Request, Response
 from .outgoing_call import OutgoingCall
+from .registrar import Registrar
 from .scheduler import Scheduler
 from .server_transaction import ServerTransaction
 from .transaction import DEFAULT_TIMERS, ClientTransactionUser, TimerSettings, Transaction
@@ -70,6 +71,8 @@ class UserAgent:
         supported: Iterable[str] = (),
         tag_factory: Callable[[], str] = new_tag,
         resolve: Callable[[Uri], Destination] = resolve_uri,
+        registrar: Registrar | None = None,
+        admit: Callable[[], int | None] | None = None,
     ) -> None:
         self.user = user
         self.scheduler = scheduler
@@ -79,6 +82,9 @@ class UserAgent:
         self.supported = tuple(supported)
         self.new_tag = tag_factory
         self.resolve = resolve
+        self.registrar = registrar
+        self.admit = admit
+        self.refused = 0  # new INVITEs answered 503 because `admit` said the node is overloaded
         self.layer = TransactionLayer(self, scheduler=scheduler, clock=clock, timers=timers)
         self._transport: Transport | None = None
         self._sent_by: Destination = ("invalid", 5060)
@@ -102,6 +108,11 @@ class UserAgent:
         host, port = self._sent_by
         params = () if self._transport_name == "UDP" else (("transport", self._transport_name.lower()),)
         return NameAddr(SipUri(host, self.user_part, port=port, params=params))
+
+    @property
+    def allow(self) -> tuple[str, ...]:
+        """The methods served: REGISTER only with a registrar."""
+        return (*ALLOW, "REGISTER") if self.registrar is not None else ALLOW
 
     @property
     def calls(self) -> list[InviteSession]:
@@ -139,11 +150,19 @@ class UserAgent:
             if same is not None:
                 same.invite_again(tx, request)
                 return
+            retry_after = self.admit() if self.admit is not None else None
+            if retry_after is not None:  # RFC 3261 §21.5.4: overloaded, try again later
+                self.refused += 1
+                self.respond(tx, request, 503, headers=[("Retry-After", str(retry_after))])
+                return
             call = IncomingCall(self, tx, request, self.user)
             self._invites[tx] = call
             self.user.on_incoming_call(call)
         elif request.method == "OPTIONS":
             self.respond(tx, request, 200, headers=self.capabilities())
+        elif request.method == "REGISTER" and self.registrar is not None:
+            transport = "TCP" if tx.transport.reliable else "UDP"
+            tx.send_response(self.registrar.handle(request, source=tx.destination, transport=transport))
         else:
             self.respond(tx, request, 481)  # BYE, INFO outside a dialog
 
@@ -188,8 +207,8 @@ class UserAgent:
     def _check(self, request: Request) -> tuple[int | None, list[tuple[str, str]]]:
         if request.headers.max_forwards == 0 and request.method != "OPTIONS":
             return 483, []
-        if request.method not in ALLOW:
-            return 405, [("Allow", ", ".join(ALLOW))]
+        if request.method not in self.allow:
+            return 405, [("Allow", ", ".join(self.allow))]
         if isinstance(request.uri, AbsoluteUri):
             return 416, []
         if request.method not in ("ACK", "CANCEL"):
@@ -200,7 +219,8 @@ class UserAgent:
 
     def capabilities(self) -> list[tuple[str, str]]:
         """Allow, Accept and Supported: what OPTIONS (§11.2) and a 2xx to INVITE tell the peer."""
-        return [("Allow", ", ".join(ALLOW)), ("Accept", ", ".join(ACCEPT)), ("Supported", ", ".join(self.supported))]
+        allow, supported = ", ".join(self.allow), ", ".join(self.supported)
+        return [("Allow", allow), ("Accept", ", ".join(ACCEPT)), ("Supported", supported)]
 
     def _receive_cancel(self, tx: ServerTransaction, request: Request) -> None:
         invite_tx = self.layer.find_cancelled(request)
