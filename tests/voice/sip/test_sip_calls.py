@@ -195,8 +195,10 @@ def test_lost_200_is_retransmitted_until_the_ack() -> None:
     t.bob_phone.on_incoming = lambda call: call.answer(ANSWER)
     t.alice.invite(BOB_URI, sdp=OFFER)
     t.run(10)
-    # At T1 both Bob's timer and Alice's retransmitted INVITE bring the 200 again; the ACK stops it.
-    assert t.bob_link.sent_times("SIP/2.0 200") == [0.0, 0.5, 0.5]
+    # At T1 Bob's timer brings the 200 again; Alice's retransmitted INVITE is absorbed by Bob's transaction, now
+    # Accepted (RFC 6026 §7.1), instead of making a second 200; the ACK stops the retransmissions.
+    assert t.bob_link.sent_times("SIP/2.0 200") == [0.0, 0.5]
+    assert t.alice_link.sent_times("INVITE") == [0.0, 0.5]
     assert t.alice_phone.kinds() == ["Answered"] and t.alice_phone.events[0][0] == 0.5
     assert t.bob_phone.kinds() == ["Answered"]
 
@@ -270,3 +272,20 @@ def test_no_response_at_all_is_a_timeout() -> None:
     t.run(40)
     ((at, end),) = t.alice_phone.events
     assert (at, end) == (32.0, Hangup(end.at, HangupCause.TIMEOUT, remote=False))
+
+
+def test_lost_ack_of_the_callees_reinvite_is_sent_again_through_the_accepted_transaction() -> None:
+    t, _call, incoming = answered_line()
+    t.alice_phone.offer_answer = OFFER
+    sent_before = len(t.bob_link.sent)
+    t.bob_link.drop = lambda index, message: (
+        isinstance(message, Request) and message.method == "ACK" and index == sent_before + 1
+    )
+    incoming.reinvite(HOLD)
+    t.run(10)
+    # Alice's 200 comes again at T1; Bob's INVITE transaction is Accepted (RFC 6026 §8.4) and passes it up, and
+    # the callee's session (which has no initial INVITE of its own) sends the same ACK again.
+    assert t.alice_link.sent_times("SIP/2.0 200") == [0.0, 0.5]
+    assert t.bob_link.sent_times("ACK") == [0.0, 0.5]
+    assert t.bob_phone.kinds() == ["Answered", "OfferAnswered"]
+    assert all(tx.state.value == "Accepted" for tx in t.bob.layer.transactions if tx.method == "INVITE")

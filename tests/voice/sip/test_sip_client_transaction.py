@@ -61,13 +61,54 @@ def test_invite_provisional_stops_retransmissions_and_timer_b() -> None:
     assert user.names() == ["response"]
 
 
-def test_invite_2xx_is_passed_up_and_terminates_without_ack() -> None:
-    _scheduler, transport, user, tx = start()
+def test_invite_2xx_is_passed_up_without_ack_and_accepted_until_timer_m() -> None:
+    scheduler, transport, user, tx = start()
     tx.receive_response(respond(tx.request, 100))
     tx.receive_response(respond(tx.request, 200))
+    assert tx.state is S.ACCEPTED  # RFC 6026 §8.4
+    assert tx.running_timers == {"timer_m"}
+    assert user.names() == ["response", "response"]
+    # A retransmitted 2xx and another fork's 2xx reach the TU through the transaction; a late 486 does not.
+    tx.receive_response(respond(tx.request, 200))
+    tx.receive_response(respond(tx.request, 200, to_tag="otherfork"))
+    tx.receive_response(respond(tx.request, 486))
+    assert [payload for _, _, payload in user.events] == [100, 200, 200, 200]
+    assert transport.sent_lines() == ["INVITE sip:bob@biloxi.example.com SIP/2.0"]  # the TU ACKs a 2xx, not us
+    scheduler.advance(31.9)
+    assert tx.state is S.ACCEPTED
+    scheduler.advance(0.1)
     assert tx.state is S.TERMINATED
-    assert [(name, payload) for _, name, payload in user.events][:2] == [("response", 100), ("response", 200)]
     assert user.names()[-1] == "terminated"
+
+
+def test_invite_2xx_in_calling_stops_timer_a() -> None:
+    scheduler, transport, _user, tx = start()
+    tx.receive_response(respond(tx.request, 200))
+    scheduler.advance(10)
+    assert transport.sent_times() == [0]
+
+
+def test_terminate_abandons_a_transaction_without_a_timeout() -> None:
+    scheduler, transport, user, tx = start("OPTIONS")
+    scheduler.advance(1.0)
+    tx.terminate()
+    assert tx.state is S.TERMINATED
+    assert user.names() == ["terminated"]
+    assert scheduler.pending == 0
+    scheduler.advance(40)
+    assert transport.sent_times() == [0, 0.5]  # no retransmission after it was abandoned
+    tx.receive_response(respond(tx.request, 200))
+    tx.terminate()  # twice is harmless
+    assert user.names() == ["terminated"]
+
+
+def test_terminate_an_invite_in_proceeding_sends_nothing() -> None:
+    scheduler, transport, user, tx = start()
+    tx.receive_response(respond(tx.request, 180))
+    tx.terminate()
+    scheduler.advance(60)
+    assert transport.sent_times() == [0]
+    assert user.names() == ["response", "terminated"]
     assert transport.sent_lines() == ["INVITE sip:bob@biloxi.example.com SIP/2.0"]
 
 

@@ -60,11 +60,41 @@ def test_invite_retransmission_gets_the_last_provisional_again() -> None:
     assert user.names() == ["request"]
 
 
-def test_invite_2xx_terminates_at_once() -> None:
-    scheduler, _transport, user, tx = start()
-    tx.send_response(respond(tx.request, 200))
+def test_invite_2xx_is_accepted_until_timer_l_and_absorbs_retransmitted_invites() -> None:
+    scheduler, transport, user, tx = start()
+    ok = respond(tx.request, 200)
+    tx.send_response(ok)
+    assert tx.state is S.ACCEPTED  # RFC 6026 §7.1
+    assert tx.running_timers == {"timer_l"}
+    tx.receive_request(make_request())  # a retransmitted INVITE: neither answered nor passed up
+    assert transport.sent_lines() == ["SIP/2.0 200 OK"]
+    tx.send_response(ok)  # the TU retransmitting its 2xx goes through
+    assert transport.sent_lines() == ["SIP/2.0 200 OK"] * 2
+    with pytest.raises(InvalidStateError, match="Accepted"):
+        tx.send_response(respond(tx.request, 486))
+    scheduler.advance(31.9)
+    assert tx.state is S.ACCEPTED
+    scheduler.advance(0.1)
     assert tx.state is S.TERMINATED
     assert user.names() == ["request", "terminated"]
+    assert scheduler.pending == 0
+
+
+def test_invite_2xx_timer_l_runs_on_reliable_transports_too() -> None:
+    scheduler, _transport, _user, tx = start(reliable=True)
+    tx.send_response(respond(tx.request, 200))
+    scheduler.advance(31.9)
+    assert tx.state is S.ACCEPTED
+    scheduler.advance(0.1)
+    assert tx.state is S.TERMINATED
+
+
+def test_invite_2xx_that_cannot_be_sent_terminates() -> None:
+    scheduler, transport, user, tx = start()
+    transport.fail = True
+    tx.send_response(respond(tx.request, 200))
+    assert tx.state is S.TERMINATED
+    assert user.names() == ["request", "transport_error", "terminated"]
     assert scheduler.pending == 0
 
 
@@ -141,8 +171,9 @@ def test_responding_twice_with_a_final_raises_invalid_state_naming_it() -> None:
     tx.send_response(respond(tx.request, 200))
     with pytest.raises(InvalidStateError, match="Completed"):
         tx.send_response(respond(tx.request, 500))
-    _scheduler, _transport, _user, tx = start()
+    scheduler, _transport, _user, tx = start()
     tx.send_response(respond(tx.request, 200))
+    scheduler.advance(32)
     with pytest.raises(InvalidStateError, match="Terminated"):
         tx.send_response(respond(tx.request, 200))
 

@@ -68,8 +68,20 @@ def test_ack_of_a_2xx_goes_to_the_core() -> None:
     layer.receive(make_request(), transport, ALICE)
     # The 2xx ACK is a new transaction with its own branch (§17.1.1.3); none matches it.
     layer.receive(make_request("ACK", "z9hG4bKack2xx", to_tag="8321234356"), transport, ALICE)
-    assert user.names() == ["request", "terminated", "ack"]
-    assert len(layer) == 0
+    assert user.names() == ["request", "ack"]
+    assert len(layer) == 1  # the INVITE transaction, Accepted until timer L (RFC 6026)
+
+
+def test_an_ack_matching_an_accepted_transaction_goes_to_the_core() -> None:
+    _scheduler, transport, user, layer = server()
+    user.answer = lambda tx, request: tx.send_response(respond(request, 200))
+    layer.receive(make_request(branch=""), transport, ALICE)
+    # An RFC 2543 peer's ACK of the 2xx matches the INVITE's transaction; RFC 6026 §7.1 passes it up.
+    layer.receive(make_request("ACK", branch="", to_tag="8321234356"), transport, ALICE)
+    layer.receive(make_request(branch=""), transport, ALICE)  # the INVITE again: absorbed
+    assert user.names() == ["request", "ack"]
+    assert user.server_transactions[0].state is S.ACCEPTED
+    assert transport.sent_lines() == ["SIP/2.0 200 OK"]
 
 
 def test_cancel_gets_its_own_transaction_and_finds_the_invite() -> None:
@@ -109,9 +121,13 @@ def test_responses_match_by_branch_and_cseq_method_and_strays_go_to_the_core() -
     layer.receive(respond(make_request("CANCEL"), 200), transport, ("192.0.2.2", 5060))
     assert user.names() == ["stray_response"]
     layer.receive(respond(invite, 200), transport, ("192.0.2.2", 5060))
+    assert tx.state is S.ACCEPTED and len(layer) == 1
+    layer.receive(respond(invite, 200), transport, ("192.0.2.2", 5060))  # the 2xx retransmitted, through the tx
+    assert user.names() == ["stray_response", "response", "response"]
+    scheduler.advance(32)  # timer M
     assert tx.state is S.TERMINATED and len(layer) == 0
-    layer.receive(respond(invite, 200), transport, ("192.0.2.2", 5060))  # the 2xx retransmitted
-    assert user.names() == ["stray_response", "response", "terminated", "stray_response"]
+    layer.receive(respond(invite, 200), transport, ("192.0.2.2", 5060))  # now it matches nothing
+    assert user.names() == ["stray_response", "response", "response", "terminated", "stray_response"]
 
 
 def test_send_request_needs_an_rfc_3261_branch() -> None:

@@ -63,6 +63,16 @@ class ClientTransaction(Transaction):
     def receive_response(self, response: Response) -> None:
         raise NotImplementedError
 
+    def terminate(self) -> None:
+        """Abandons the transaction: no more retransmissions or timers, and the TU hears only `on_terminated`.
+
+        For a TU that stops waiting sooner than timer B or F (a probe with its own timeout, a registration being
+        stopped). Responses arriving later match nothing and go to the core as strays. An INVITE abandoned this way
+        is not cancelled: sending CANCEL is the TU's business (§9.1).
+        """
+        if not self.terminated:
+            self._set_state(TransactionState.TERMINATED)
+
     def transport_error(self) -> None:
         """A failure reported asynchronously by the transport (an ICMP error, a closed connection), §17.1.4."""
         if not self.terminated:
@@ -84,14 +94,19 @@ class ClientTransaction(Transaction):
 
 
 class InviteClientTransaction(ClientTransaction):
-    """RFC 3261 §17.1.1: timer A retransmits (doubling from T1), timer B gives up, timer D absorbs retransmissions."""
+    """RFC 3261 §17.1.1: timer A retransmits (doubling from T1), timer B gives up, timer D absorbs retransmissions.
+
+    After a 2xx the transaction stays Accepted for timer M (RFC 6026 §8.4): 2xx retransmissions and the 2xx of
+    other forks reach the TU through it, which acknowledges each.
+    """
 
     kind = "INVITE client"
     initial_state = S.CALLING
     transitions: ClassVar[dict[TransactionState, frozenset[TransactionState]]] = {
-        S.CALLING: frozenset({S.PROCEEDING, S.COMPLETED}),
-        S.PROCEEDING: frozenset({S.COMPLETED}),
+        S.CALLING: frozenset({S.PROCEEDING, S.COMPLETED, S.ACCEPTED}),
+        S.PROCEEDING: frozenset({S.COMPLETED, S.ACCEPTED}),
         S.COMPLETED: frozenset(),
+        S.ACCEPTED: frozenset(),
     }
     TIMER_D_UNRELIABLE = 32.0  # §17.1.1.2: at least 32 s, the time a server may retransmit its final response
 
@@ -121,8 +136,10 @@ class InviteClientTransaction(ClientTransaction):
                 self._pass_up(response)
             elif code < 300:
                 # The TU (the dialog) acknowledges a 2xx itself, end to end (§13.2.2.4, §17.1.1.2).
+                self._cancel_timer("timer_a", "timer_b")
+                self._set_state(S.ACCEPTED)
+                self._start_timer("timer_m", self.timers.timeout, self._terminate)
                 self._pass_up(response)
-                self._terminate()
             else:
                 self._cancel_timer("timer_a", "timer_b")
                 self._set_state(S.COMPLETED)
@@ -131,6 +148,8 @@ class InviteClientTransaction(ClientTransaction):
                     self._start_timer("timer_d", 0.0 if self.reliable else self.TIMER_D_UNRELIABLE, self._terminate)
         elif self.state is S.COMPLETED and code >= 300:
             self._send(build_ack(self.request, response))  # a retransmitted final response: ACK it again
+        elif self.state is S.ACCEPTED and 200 <= code < 300:
+            self._pass_up(response)  # RFC 6026 §8.4: a retransmitted or forked 2xx, for the TU to acknowledge
 
 
 class NonInviteClientTransaction(ClientTransaction):

@@ -254,8 +254,14 @@ class InviteSession:
         elif tx.method == "INVITE":
             if tx is self._reinvite_out:
                 self._reinvite_response(response)
-            else:
+            elif self._is_initial(tx):
                 self._initial_response(response)
+            elif 200 <= response.status_code < 300:
+                self.receive_stray_2xx(response)  # a re-INVITE's 2xx again, through its Accepted transaction
+
+    def _is_initial(self, tx: ClientTransaction) -> bool:
+        """Whether `tx` carries the INVITE that made the call (the caller's side)."""
+        return False
 
     def _initial_response(self, response: Response) -> None:
         """A response to the INVITE that made the call (the caller's side)."""

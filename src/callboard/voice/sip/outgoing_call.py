@@ -74,6 +74,9 @@ class OutgoingCall(InviteSession):
         headers.add("CSeq", f"{self._invite_cseq} CANCEL")
         self.ua.send_request(Request("CANCEL", self.invite.uri, headers), self, self.destination, add_via=False)
 
+    def _is_initial(self, tx: ClientTransaction) -> bool:
+        return tx is self.tx
+
     def _initial_response(self, response: Response) -> None:
         code = response.status_code
         if code < 200:

@@ -88,14 +88,19 @@ class ServerTransaction(Transaction):
 
 class InviteServerTransaction(ServerTransaction):
     """RFC 3261 §17.2.1: a 100 Trying if the TU is slow, timer G retransmits a non-2xx final, H waits for the ACK,
-    I absorbs ACK retransmissions. A 2xx ends the transaction; the TU retransmits it (see `OkRetransmitter`)."""
+    I absorbs ACK retransmissions.
+
+    A 2xx moves it to Accepted (RFC 6026 §7.1) until timer L: retransmitted INVITEs are absorbed there instead of
+    reaching the TU as new requests, the TU may send the 2xx again through it, and the transaction layer passes a
+    matching ACK to the TU. Retransmitting the 2xx stays the TU's job (see `OkRetransmitter`)."""
 
     kind = "INVITE server"
     initial_state = S.PROCEEDING
     transitions: ClassVar[dict[TransactionState, frozenset[TransactionState]]] = {
-        S.PROCEEDING: frozenset({S.COMPLETED}),
+        S.PROCEEDING: frozenset({S.COMPLETED, S.ACCEPTED}),
         S.COMPLETED: frozenset({S.CONFIRMED}),
         S.CONFIRMED: frozenset(),
+        S.ACCEPTED: frozenset(),
     }
     TRYING_DELAY = 0.2  # §17.2.1: send 100 unless the TU answers within 200 ms
 
@@ -106,6 +111,11 @@ class InviteServerTransaction(ServerTransaction):
     def _send_trying(self) -> None:
         if self.state is S.PROCEEDING and self.last_response is None:
             self._send_response(Response.for_request(self.request, 100))
+
+    @property
+    def accepted(self) -> bool:
+        """A 2xx was sent: an ACK matching this transaction is for the TU (RFC 6026 §7.1)."""
+        return self.state is S.ACCEPTED
 
     def receive_request(self, request: Request) -> None:
         if request.method == "ACK":
@@ -122,16 +132,21 @@ class InviteServerTransaction(ServerTransaction):
                 self._send(self.last_response)
         elif self.state is S.COMPLETED and self.last_response is not None:
             self._send(self.last_response)
+        # In Accepted a retransmitted INVITE is absorbed: the TU's 2xx retransmissions answer it (RFC 6026 §7.1).
 
     def send_response(self, response: Response) -> None:
-        self._require(S.PROCEEDING, action=f"send a {response.status_code} response")
-        self._cancel_timer("timer_trying")
         code = response.status_code
+        if self.state is S.ACCEPTED and 200 <= code < 300:
+            self._send_response(response)  # the TU retransmitting its 2xx (RFC 6026 §7.1)
+            return
+        self._require(S.PROCEEDING, action=f"send a {code} response")
+        self._cancel_timer("timer_trying")
         if code < 200:
             self._send_response(response)
         elif code < 300:
+            self._set_state(S.ACCEPTED)
             if self._send_response(response):
-                self._terminate()
+                self._start_timer("timer_l", self.timers.timeout, self._terminate)
         else:
             self._set_state(S.COMPLETED)
             if not self._send_response(response):

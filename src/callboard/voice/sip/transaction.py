@@ -52,13 +52,14 @@ DEFAULT_TIMERS = TimerSettings()
 
 
 class TransactionState(Enum):
-    """The states of Figures 5-8 of RFC 3261; each kind of transaction uses a subset."""
+    """The states of Figures 5-8 of RFC 3261, with RFC 6026's Accepted; each kind of transaction uses a subset."""
 
     CALLING = "Calling"
     TRYING = "Trying"
     PROCEEDING = "Proceeding"
     COMPLETED = "Completed"
     CONFIRMED = "Confirmed"
+    ACCEPTED = "Accepted"  # RFC 6026 §7: an INVITE transaction after a 2xx
     TERMINATED = "Terminated"
 
 
@@ -158,7 +159,8 @@ class Transaction:
                 state=self.state.value,
             )
 
-    # Timers, named after the RFC (timer_a ... timer_k); a zero interval (reliable transports) fires at once.
+    # Timers, named after the RFCs (timer_a ... timer_k, RFC 6026's timer_l and timer_m); a zero interval (reliable
+    # transports) fires at once.
 
     def _start_timer(self, name: str, interval: float, callback: Callable[[], None]) -> None:
         self._cancel_timer(name)

@@ -132,9 +132,11 @@ class TransactionLayer:
 
     def _receive_request(self, request: Request, transport: Transport, source: Destination) -> None:
         tx = self.find_server(request)
-        if tx is not None:
+        if tx is not None and not (request.method == "ACK" and isinstance(tx, InviteServerTransaction) and tx.accepted):
             tx.receive_request(request)
         elif request.method == "ACK":
+            # An ACK matching an Accepted transaction acknowledges its 2xx: the TU's (RFC 6026 §7.1). It rarely
+            # matches, since a 2xx's ACK has a branch of its own (§17.1.1.3), but RFC 2543 peers reuse theirs.
             self.user.on_ack(request, transport, source)
         else:
             self._new_server(request, transport, source)
