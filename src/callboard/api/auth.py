@@ -112,9 +112,13 @@ def digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+# Secrets of a user record: the argon2 hash of the password and the SIP digest HA1s derived from it.
+SECRET_USER_FIELDS = frozenset({"password_hash", "sip_ha1_md5", "sip_ha1_sha256"})
+
+
 def user_view(user: Record) -> dict[str, Any]:
-    """A user as the API shows it: never the password hash."""
-    return {k: v for k, v in user.items() if k != "password_hash"}
+    """A user as the API shows it: never the password hash nor the SIP HA1s (`sip_realm` says if it has some)."""
+    return {k: v for k, v in user.items() if k not in SECRET_USER_FIELDS}
 
 
 def principal_of(user: Record, csrf_token: str | None = None) -> Principal:

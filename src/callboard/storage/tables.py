@@ -158,6 +158,10 @@ users = Table(
     Column("worker_sid", Text, nullable=True),
     Column("date_created", Double, nullable=False),
     Column("disabled", Boolean, nullable=False),
+    # SIP digest credentials (RFC 7616): H(username:realm:password) per algorithm, set with the password.
+    Column("sip_realm", Text, nullable=True),
+    Column("sip_ha1_md5", Text, nullable=True),
+    Column("sip_ha1_sha256", Text, nullable=True),
 )
 
 sessions = Table(
@@ -191,4 +195,46 @@ login_attempts = Table(
     Column("key", Text, nullable=False),
     Column("timestamp", Double, nullable=False),
     Index("ix_login_attempts_key_timestamp", "key", "timestamp"),
+)
+
+# One row per call, written when it starts and again as it changes; reports and the call history read it.
+calls = Table(
+    "calls",
+    metadata,
+    Column("sid", Text, primary_key=True),
+    _workspace_fk(),
+    Column("direction", Text, nullable=False),
+    Column("caller", Text, nullable=False),
+    Column("called", Text, nullable=False),
+    Column("from_uri", Text, nullable=False),
+    Column("to_uri", Text, nullable=False),
+    Column("task_sid", Text, nullable=True),
+    Column("queue_sid", Text, nullable=True),
+    Column("worker_sid", Text, nullable=True),
+    Column("agent_contact", Text, nullable=True),
+    Column("started_at", Double, nullable=False),
+    Column("answered_at", Double, nullable=True),
+    Column("enqueued_at", Double, nullable=True),
+    Column("agent_answered_at", Double, nullable=True),
+    Column("ended_at", Double, nullable=True),
+    Column("wait_seconds", Double, nullable=False),
+    Column("talk_seconds", Double, nullable=False),
+    Column("hold_seconds", Double, nullable=False),
+    Column("outcome", Text, nullable=True),
+    Column("hangup_cause", Text, nullable=True),
+    Column("hangup_by", Text, nullable=True),
+    Column("recording_path", Text, nullable=True),
+    Column("attributes", Json, nullable=False),
+    Index("ix_calls_workspace_sid_started_at", "workspace_sid", "started_at"),
+    Index("ix_calls_workspace_sid_queue_sid_started_at", "workspace_sid", "queue_sid", "started_at"),
+    Index("ix_calls_workspace_sid_worker_sid_started_at", "workspace_sid", "worker_sid", "started_at"),
+)
+
+# The SIP registrar's bindings (RFC 3261 §10), so registered phones stay reachable across a restart.
+sip_bindings = Table(
+    "sip_bindings",
+    metadata,
+    Column("aor", Text, primary_key=True),
+    Column("key", Text, primary_key=True),
+    Column("record", Json, nullable=False),
 )

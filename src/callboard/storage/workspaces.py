@@ -32,7 +32,7 @@ class WorkspacesMixin(StoreBase):
                 await conn.execute(upsert(self.dialect, workspaces, keep=("date_created",)), [row])
 
     async def delete_workspace(self, sid: str) -> None:
-        """Delete a workspace and, by cascade, every routing record in it; the event log stays."""
+        """Delete a workspace and, by cascade, every routing record and call record in it; the event log stays."""
         async with self._engine.begin() as conn:
             await conn.execute(delete(workspaces).where(workspaces.c.sid == sid))
 
