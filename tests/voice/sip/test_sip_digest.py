@@ -441,3 +441,19 @@ def test_register_as_a_peer_sends_it(server: DigestAuthenticator, peer: str) -> 
     assert AuthParam("qop", "auth", quoted=False) in credentials.params
     assert server.authenticate(request, lookup).ok
     assert Request.parse(bytes(request)).headers == request.headers
+
+
+def test_forget_lets_a_client_take_a_new_challenge_without_stale(server: DigestAuthenticator) -> None:
+    client = DigestClient("alice", USERS["alice"])
+    assert not client.challenged
+    first = signed(server, client, register())
+    assert client.challenged and server.authenticate(first, lookup).ok
+    renewed = Response.parse(bytes(server.challenge_response(register(cseq=2))))  # no stale=true
+    assert not client.handle(renewed)  # answered already: these credentials were refused
+    client.forget()
+    assert not client.challenged
+    assert client.handle(renewed)
+    later = register(cseq=2)
+    client.authorize(later)
+    assert later.headers.authorization[0].param("nc") == "00000001"
+    assert server.authenticate(over_the_wire(later), lookup).ok

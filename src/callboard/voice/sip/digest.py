@@ -326,6 +326,20 @@ class DigestClient:
             taken = True
         return taken
 
+    def forget(self) -> None:
+        """Drops every challenge taken: the next 401/407 is answered whatever its stale flag.
+
+        For a client starting a new round of requests (a registration refresh) whose old nonce a server rejects
+        without saying stale=true, as many do once a nonce has aged; within one round `handle` still refuses a second
+        challenge, so wrong credentials do not loop.
+        """
+        self._sessions.clear()
+
+    @property
+    def challenged(self) -> bool:
+        """Whether a challenge was taken, so that `authorize` has credentials to add."""
+        return bool(self._sessions)
+
     def answer(self, challenge: Challenge, method: str, uri: Uri | str) -> Credentials:
         """Credentials answering one challenge for a fresh request (nonce-count 1)."""
         algorithm = Algorithm.from_param(challenge.param("algorithm"))
