@@ -35,6 +35,8 @@ async def test_demo_serves_the_demo_center_with_live_traffic(tmp_path: Path) -> 
         "1",
         "--interarrival",
         "0.5",
+        "--sip-port",
+        "0",
         cwd=ROOT,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,

@@ -4,12 +4,32 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import socket
 from pathlib import Path
 
 from conftest import require_peer
 
 LOOPBACK = "127.0.0.1"
 LIMIT = 30.0  # seconds; every scenario also bounds itself with -timeout
+
+
+def free_media_port() -> int:
+    """An even UDP port free now, with the next one free too (a SIPp media port; RTCP takes the next)."""
+    for _ in range(50):
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.bind((LOOPBACK, 0))
+            port = int(probe.getsockname()[1]) & ~1
+        try:
+            with (
+                socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as a,
+                socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as b,
+            ):
+                a.bind((LOOPBACK, port))
+                b.bind((LOOPBACK, port + 1))
+        except OSError:
+            continue
+        return port
+    raise RuntimeError("no free even UDP port pair")
 
 
 def require_sipp() -> None:

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 from pathlib import Path
 
 import pytest
-from sipp import finish_sipp, require_sipp, start_sipp
+from sipp import finish_sipp, free_media_port, require_sipp, start_sipp
 
 from callboard.core.clock import SystemClock
 from callboard.voice.calls.events import Answered, Dtmf, Hangup, HangupCause
@@ -46,25 +45,6 @@ class Switch:
         raise AssertionError(f"a leg should have taken {call!r}")
 
 
-def _free_even_udp_port() -> int:
-    """An even UDP port free now (SIPp's media port; RTCP takes the next one)."""
-    for _ in range(50):
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-            probe.bind((LOOPBACK, 0))
-            port = int(probe.getsockname()[1]) & ~1
-        try:
-            with (
-                socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as a,
-                socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as b,
-            ):
-                a.bind((LOOPBACK, port))
-                b.bind((LOOPBACK, port + 1))
-        except OSError:
-            continue
-        return port
-    raise RuntimeError("no free even UDP port pair")
-
-
 @pytest.fixture(autouse=True)
 def _sipp() -> None:
     require_sipp()
@@ -91,7 +71,7 @@ async def test_sipp_presses_1_and_the_leg_gathers_it(tmp_path: Path) -> None:
                 "-p",
                 "0",
                 "-mp",
-                str(_free_even_udp_port()),
+                str(free_media_port()),
                 "-m",
                 "1",
                 "-timeout",

@@ -17,6 +17,7 @@ from callboard.app.apply import apply_center, export_center, plan_center
 from callboard.app.center import Center
 from callboard.app.server import open_center, run_loop, serve
 from callboard.app.traffic import Traffic, TrafficProfile
+from callboard.app.voice import VoiceNode
 from callboard.config.center import CenterInvalid, check_file, load_center
 from callboard.config.dump import dump_center
 from callboard.config.plan import format_plan
@@ -164,13 +165,23 @@ def demo(
     duration: Annotated[float | None, typer.Option(help="Stop after this many seconds.")] = None,
     seed: Annotated[int | None, typer.Option(help="Seed for the traffic generator.")] = None,
     interarrival: Annotated[float, typer.Option(help="Mean seconds between simulated customers.")] = 4.0,
+    sip_port: Annotated[int, typer.Option(help="SIP port (UDP and TCP) for phones and callers; 0: any free.")] = 5060,
 ) -> None:
     """Apply the demo center to a fresh SQLite store, serve it, and run simulated traffic through it."""
     path = file or _demo_file()
     desired = _load(path)
     shutil.rmtree(data, ignore_errors=True)
     data.mkdir(parents=True)
-    settings = Settings(database_url=f"sqlite+aiosqlite:///{data / 'callboard.db'}", host=host, port=port, demo=True)
+    settings = Settings(
+        database_url=f"sqlite+aiosqlite:///{data / 'callboard.db'}",
+        host=host,
+        port=port,
+        demo=True,
+        sip_host=host,
+        sip_port=sip_port,
+        recordings_dir=str(data / "recordings"),
+        voice_attributes='{"language": "en", "site": "madrid"}',
+    )
     _configure_logging(settings)
     logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
 
@@ -178,10 +189,10 @@ def demo(
         changes = await apply_center(center, desired)  # type: ignore[arg-type]
         out.print(f"Applied {path}: {len(changes)} changes.")
 
-    async def beside(center: Center, server: uvicorn.Server) -> None:
+    async def beside(center: Center, server: uvicorn.Server, voice: VoiceNode | None) -> None:
         while not server.started:  # noqa: ASYNC110 - uvicorn offers no event for this
             await asyncio.sleep(0.05)
-        _print_welcome(settings, path)
+        _print_welcome(settings, path, voice.port() if voice is not None else None)
         traffic = Traffic(center, "demo", seed=seed, profile=TrafficProfile(mean_interarrival=interarrival))
         run = asyncio.create_task(traffic.run())
         try:
@@ -197,8 +208,9 @@ def demo(
     run_loop(serve(settings, before=before, beside=beside))
 
 
-def _print_welcome(settings: Settings, path: Path) -> None:
+def _print_welcome(settings: Settings, path: Path, sip_port: int | None) -> None:
     base = f"http://{settings.host}:{settings.port}"
+    sip = f"sip:{settings.sip_host}:{sip_port}" if sip_port is not None else "off"
     print(
         f"""
 Callboard demo center is running ({path}; store {settings.database_url})
@@ -206,6 +218,7 @@ Callboard demo center is running ({path}; store {settings.database_url})
   API docs         {base}/docs
   Health, metrics  {base}/healthz  {base}/metrics
   Event stream     ws://{settings.host}:{settings.port}/api/v1/stream
+  SIP (UDP, TCP)   {sip}   phones register as an agent (alice / agent); call any number to reach the menu
 
   Users (from the demo file):  admin / admin     supervisor / supervisor     alice ... / agent
 

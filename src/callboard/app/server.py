@@ -12,6 +12,7 @@ import uvicorn
 
 from callboard.api.app import create_api
 from callboard.app.center import Center
+from callboard.app.voice import VoiceNode
 from callboard.config.settings import Settings
 from callboard.core.clock import SystemClock
 from callboard.storage.store import Store
@@ -49,12 +50,14 @@ async def serve(
     settings: Settings,
     *,
     before: Callable[[Center], Awaitable[None]] | None = None,
-    beside: Callable[[Center, uvicorn.Server], Coroutine[Any, Any, None]] | None = None,
+    beside: Callable[[Center, uvicorn.Server, VoiceNode | None], Coroutine[Any, Any, None]] | None = None,
 ) -> None:
-    """Serve until stopped; `before` runs once the center is up, `beside` alongside the server."""
+    """Serve until stopped; `before` runs once the center is up, `beside` alongside the server (and the voice
+    node, when SIP is enabled)."""
     async with open_center(settings) as center:
         if before is not None:
             await before(center)
+        voice = await VoiceNode.start(settings, center) if settings.sip_enabled else None
         app = create_api(
             center,
             session_ttl=settings.session_ttl_seconds,
@@ -63,10 +66,12 @@ async def serve(
         )
         config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level=settings.log_level)
         server = uvicorn.Server(config)
-        side = asyncio.create_task(beside(center, server)) if beside is not None else None
+        side = asyncio.create_task(beside(center, server, voice)) if beside is not None else None
         try:
             await server.serve()
         finally:
             if side is not None:
                 side.cancel()
                 await asyncio.gather(side, return_exceptions=True)
+            if voice is not None:
+                await voice.stop()

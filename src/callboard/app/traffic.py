@@ -108,6 +108,10 @@ class Traffic:
             self._spawn(self._answer(event.resource_sid))
 
     async def _answer(self, reservation_sid: str) -> None:
+        res = self.ws.reservations.get(reservation_sid)
+        task = self.ws.tasks.get(res.task_sid) if res is not None else None
+        if task is None or "call_sid" in task.attributes:
+            return  # a real call: the agent's phone rings, no simulated agent takes it
         profile = self.profile
         if self.rng.random() < profile.miss_probability:
             return  # the agent lets it ring: the reservation times out and the engine moves on

@@ -39,6 +39,11 @@ class Settings(BaseSettings):
         default=None, description="Address written in Via, Contact and SDP (default: sip_host, or this host's)."
     )
     sip_realm: str = Field(default="callboard", description="Digest realm agent phones authenticate in.")
+    sip_auth_algorithms: str = Field(
+        default="MD5",
+        description="Digest algorithms challenged, in order: MD5, SHA-256. Many phones (baresip, SIPp, most desk "
+        "phones) give up when a challenge names SHA-256, so MD5 alone is the default.",
+    )
     sip_domains: str = Field(
         default="", description="Comma-separated SIP domains the registrar serves (empty: any domain)."
     )
@@ -52,6 +57,9 @@ class Settings(BaseSettings):
     rtp_port_max: int = Field(default=30000, ge=1025, le=65535, description="Highest RTP port.")
     rtp_timeout_seconds: float = Field(default=30.0, ge=0, description="No RTP for this long ends a call (0: never).")
     recordings_dir: str = Field(default="recordings", description="Folder call recordings are written to.")
+    voice_answer_delay_seconds: float = Field(
+        default=0.0, ge=0, le=30, description="Seconds an inbound call rings (180) before the menu answers it."
+    )
     voice_attributes: str = Field(
         default='{"language": "en"}',
         description="JSON object of task attributes every inbound call starts with (before the menu's).",

@@ -15,6 +15,7 @@ TASK_CHANNEL = "TC"
 EVENT = "EV"
 USER = "US"
 TOKEN = "TK"
+CALL = "CA"
 
 
 def new_sid(prefix: str) -> str:

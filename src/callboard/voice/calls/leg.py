@@ -272,6 +272,11 @@ class Leg:
         self._require(S.ANSWERED, action="play")
         return await self.prompter.play(prompt, loop=loop)
 
+    def queue_playback(self, prompt: Prompt, *, loop: bool = False) -> asyncio.Future[bool]:
+        """Queues `prompt` after what is playing without waiting for it (the future says how it ended)."""
+        self._require(S.ANSWERED, action="play")
+        return self.prompter.queue(prompt, loop=loop)
+
     def stop_playback(self) -> None:
         """Interrupts the prompt playing and drops the queued ones."""
         self.prompter.stop()

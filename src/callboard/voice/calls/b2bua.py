@@ -1,0 +1,450 @@
+"""The contact center's B2BUA: a caller's leg through the menu and the queue to an agent's phone.
+
+An inbound call is answered, hears the menu and picks a department with one digit; it becomes a task in the
+routing engine and hears music on hold. Each offer (reservation) the engine makes for the task rings the
+agent's registered contacts in parallel; the first contact to answer accepts the offer and is bridged to the
+caller, the others are cancelled. The engine owns the timeouts: a ring lasts as long as the reservation, and
+when the engine times the reservation out or rescinds it the ringing stops (`offer_ended`). Either side
+hanging up ends the conversation and puts the reservation in wrap-up. The call record follows each step.
+
+`voice` does not import `routing` (DESIGN.md): `RoutingPort` is what this module needs of the routing side;
+`app/` adapts the center to it and forwards the engine's events (`offer`, `offer_ended`, `task_ended`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from callboard.core import ids
+from callboard.core.clock import Clock
+from callboard.core.errors import CallboardError
+from callboard.voice.calls.call_record import CallRecord, Outcome
+from callboard.voice.calls.errors import DialError, LegEndedError
+from callboard.voice.calls.events import Hangup, HangupCause
+from callboard.voice.calls.leg import Leg, LegState
+from callboard.voice.calls.media import IncompatibleMediaError, MediaSettings
+from callboard.voice.calls.menu import Menu
+from callboard.voice.sip.call_events import CallEvent
+from callboard.voice.sip.incoming_call import IncomingCall
+from callboard.voice.sip.invite_session import InviteSession
+from callboard.voice.sip.transport_port import Destination
+from callboard.voice.sip.uri import NameAddr, SipUri, Uri
+from callboard.voice.sip.user_agent import UserAgent
+
+__all__ = ["AgentContact", "B2bua", "Enqueued", "Offer", "RoutingPort"]
+
+logger = logging.getLogger(__name__)
+
+RING_GRACE = 2.0  # a ring outlives its reservation by this much, so that the engine, not the ring, times out
+LEG_ENDED = (LegEndedError, IncompatibleMediaError)
+
+
+@dataclass(frozen=True, slots=True)
+class AgentContact:
+    """Where an agent's phone answers: a registered contact, and where to send to reach it (behind NAT)."""
+
+    uri: Uri
+    destination: Destination | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Enqueued:
+    """The task a call became."""
+
+    workspace_sid: str
+    task_sid: str
+
+
+@dataclass(frozen=True, slots=True)
+class Offer:
+    """A reservation of the call's task for one worker, for `ring_seconds` more."""
+
+    task_sid: str
+    reservation_sid: str
+    worker_sid: str
+    queue_sid: str | None
+    ring_seconds: float
+
+
+class RoutingPort(Protocol):
+    """What the B2BUA needs of the routing side and the store (implemented in `app/`)."""
+
+    async def workspace_for(self, called: str) -> str | None:
+        """The workspace whose number was dialed; None when no workspace takes calls."""
+        ...
+
+    async def enqueue(self, workspace_sid: str, call_sid: str, attributes: dict[str, Any]) -> Enqueued: ...
+
+    async def cancel(self, workspace_sid: str, task_sid: str, reason: str) -> None: ...
+
+    async def accept(self, workspace_sid: str, reservation_sid: str) -> bool:
+        """Accepts the offer; False when it ended meanwhile (timed out, rescinded, canceled)."""
+        ...
+
+    async def reject(self, workspace_sid: str, reservation_sid: str, *, unreachable: bool) -> None:
+        """The agent declined (busy), or could not be rung at all (`unreachable`: no phone registered)."""
+        ...
+
+    async def wrap_up(self, workspace_sid: str, reservation_sid: str) -> None: ...
+
+    async def contacts(self, workspace_sid: str, worker_sid: str) -> list[AgentContact]: ...
+
+    async def save_call(self, record: dict[str, Any]) -> None: ...
+
+
+@dataclass(eq=False)
+class _Call:
+    """One inbound call in the B2BUA: its leg, its record, its task and the offers ringing for it."""
+
+    leg: Leg
+    record: CallRecord
+    caller_id: NameAddr
+    enqueued: Enqueued | None = None
+    rings: dict[str, asyncio.Task[None]] = field(default_factory=dict)
+    connected: asyncio.Future[tuple[Leg, Offer]] | None = None
+    task_gone: asyncio.Future[str] | None = None
+    agent: Leg | None = None
+
+
+class B2bua:
+    """Runs every inbound call of a node (`UserAgentUser`) and hears the routing engine's offers for them."""
+
+    def __init__(
+        self,
+        ua_factory: Callable[[B2bua], UserAgent] | None,
+        routing: RoutingPort,
+        settings: MediaSettings,
+        menu: Menu,
+        clock: Clock,
+        *,
+        attributes: Mapping[str, Any] | None = None,
+        recordings_dir: Path | None = None,
+        contact_host: str = "callboard.invalid",
+        answer_delay: float = 0.0,
+    ) -> None:
+        self.routing = routing
+        self.settings = settings
+        self.menu = menu
+        self.clock = clock
+        self.attributes = dict(attributes or {})
+        self.recordings_dir = recordings_dir
+        self.contact_host = contact_host
+        self.answer_delay = answer_delay  # seconds of ringing before the answer (0: answer at once)
+        self.ua: UserAgent | None = ua_factory(self) if ua_factory is not None else None
+        self._calls: dict[str, _Call] = {}
+        self._by_task: dict[str, _Call] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    @property
+    def calls(self) -> int:
+        """Calls in progress."""
+        return len(self._calls)
+
+    def live_call_sids(self) -> set[str]:
+        return set(self._calls)
+
+    async def close(self) -> None:
+        """Hangs up every call (the node is stopping) and waits for them to finish."""
+        for call in list(self._calls.values()):
+            for leg in (call.leg, call.agent):
+                if leg is not None and leg.state is not LegState.ENDED:
+                    await leg.hangup()
+        while self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    # UserAgentUser
+
+    def on_incoming_call(self, call: IncomingCall) -> None:
+        leg = Leg.incoming(call, self.settings)
+        caller = call.invite.headers.from_ or NameAddr(SipUri(self.contact_host, "anonymous"))
+        user = caller.uri.user if isinstance(caller.uri, SipUri) else None
+        called = call.invite.uri.user if isinstance(call.invite.uri, SipUri) else None
+        record = CallRecord(
+            sid=ids.new_sid(ids.CALL),
+            direction="inbound",
+            caller=user or str(caller.uri),
+            called=called or str(call.invite.uri),
+            from_uri=str(caller.uri),
+            to_uri=str(call.invite.uri),
+            started_at=self.clock.now(),
+        )
+        caller_id = NameAddr(SipUri(self.contact_host, user or "anonymous"), caller.display_name or user)
+        entry = _Call(leg, record, caller_id)
+        self._calls[record.sid] = entry
+        self._spawn(self._serve(entry), f"call-{record.sid}")
+
+    def on_call_event(self, call: InviteSession, event: CallEvent) -> None:
+        logger.debug("event %s for %r, which no leg owns", event, call)
+
+    # The routing engine's events, forwarded by the app
+
+    def offer(self, offer: Offer) -> None:
+        """The engine reserved a worker for a call's task: ring the worker's phones."""
+        call = self._by_task.get(offer.task_sid)
+        if call is None or call.enqueued is None or offer.reservation_sid in call.rings:
+            return
+        ring = self._spawn(self._ring(call, call.enqueued, offer), f"ring-{offer.reservation_sid}")
+        call.rings[offer.reservation_sid] = ring
+
+    def offer_ended(self, task_sid: str, reservation_sid: str) -> None:
+        """The reservation timed out, was rescinded or canceled: stop ringing for it."""
+        call = self._by_task.get(task_sid)
+        ring = call.rings.pop(reservation_sid, None) if call is not None else None
+        if ring is not None:
+            ring.cancel()
+
+    def task_ended(self, task_sid: str, reason: str) -> None:
+        """The task was canceled or completed outside the call (TTL, a supervisor): the caller is told."""
+        call = self._by_task.get(task_sid)
+        if call is not None and call.task_gone is not None and not call.task_gone.done():
+            call.task_gone.set_result(reason)
+
+    # One call
+
+    async def _serve(self, call: _Call) -> None:
+        record = call.record
+        try:
+            record.workspace_sid = await self.routing.workspace_for(record.called)
+            if record.workspace_sid is None:
+                logger.warning("call %s to %s: no workspace takes calls", record.sid, record.called)
+                await call.leg.hangup(HangupCause.REJECTED)
+                return
+            await self.routing.save_call(record.as_record())
+            if self.answer_delay > 0:
+                call.leg.ring()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(asyncio.shield(call.leg.wait_ended()), self.answer_delay)
+            await call.leg.answer()
+            record.answered_at = self.clock.now()
+            choice = await self.menu.run(call.leg)
+            if choice is None:
+                await call.leg.play(self.menu.no_agent) if self.menu.no_agent else None
+                await self._end(call, Outcome.FAILED, HangupCause.NORMAL, by="system")
+                return
+            await self._queue(call, choice)
+        except LEG_ENDED:
+            await self._ended_early(call)
+        except Exception:
+            logger.exception("call %s failed", record.sid)
+            await self._end(call, Outcome.FAILED, HangupCause.NORMAL, by="system")
+        finally:
+            self._forget(call)
+
+    async def _queue(self, call: _Call, choice: Mapping[str, Any]) -> None:
+        record, leg = call.record, call.leg
+        attributes = {
+            **self.attributes,
+            **choice,
+            "caller": record.caller,
+            "called": record.called,
+            "call_sid": record.sid,
+        }
+        loop = asyncio.get_running_loop()
+        call.connected, call.task_gone = loop.create_future(), loop.create_future()
+        assert record.workspace_sid is not None
+        call.enqueued = enqueued = await self.routing.enqueue(record.workspace_sid, record.sid, attributes)
+        self._by_task[enqueued.task_sid] = call
+        record.task_sid = enqueued.task_sid
+        record.enqueued_at, record.attributes = self.clock.now(), attributes
+        await self.routing.save_call(record.as_record())
+        if leg.state is LegState.ANSWERED:
+            if self.menu.connecting is not None:
+                leg.queue_playback(self.menu.connecting)
+            if self.settings.hold_music is not None:
+                leg.queue_playback(self.settings.hold_music, loop=True)
+        caller_gone = asyncio.ensure_future(leg.wait_ended())
+        try:
+            waits: set[asyncio.Future[Any]] = {caller_gone, call.connected, call.task_gone}
+            done, _ = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            if not caller_gone.done():
+                caller_gone.cancel()
+        if call.connected.done() and not call.connected.cancelled():
+            agent, offer = call.connected.result()
+            await self._talk(call, enqueued, agent, offer)
+        elif caller_gone in done:
+            await self._abandoned(call, enqueued)
+        else:
+            await self._no_agent(call, call.task_gone.result())
+
+    async def _talk(self, call: _Call, enqueued: Enqueued, agent: Leg, offer: Offer) -> None:
+        record, caller = call.record, call.leg
+        now = self.clock.now()
+        record.worker_sid, record.queue_sid = offer.worker_sid, offer.queue_sid
+        record.agent_answered_at = now
+        record.wait_seconds = now - (record.enqueued_at or now)
+        if caller.state is LegState.ENDED or agent.state is LegState.ENDED:
+            await agent.hangup()
+        else:
+            caller.bridge(agent)
+            if self.recordings_dir is not None:
+                path = self.recordings_dir / f"{record.sid}.wav"
+                try:
+                    await caller.record(path)
+                    record.recording_path = str(path)
+                except (OSError, LegEndedError) as exc:
+                    logger.warning("call %s is not recorded: %s", record.sid, exc)
+        await self.routing.save_call(record.as_record())
+        caller_end = asyncio.ensure_future(caller.wait_ended())
+        agent_end = asyncio.ensure_future(agent.wait_ended())
+        done, _ = await asyncio.wait({caller_end, agent_end}, return_when=asyncio.FIRST_COMPLETED)
+        first: Hangup = (caller_end if caller_end in done else agent_end).result()
+        by = "caller" if caller_end in done and first.remote else "agent" if agent_end in done else "system"
+        await caller.hangup()
+        await agent.hangup()
+        await self.routing.wrap_up(enqueued.workspace_sid, offer.reservation_sid)
+        record.talk_seconds = self.clock.now() - now
+        await self._finish(call, Outcome.COMPLETED, first.cause, by=by)
+
+    async def _abandoned(self, call: _Call, enqueued: Enqueued) -> None:
+        self._stop_rings(call)
+        try:
+            await self.routing.cancel(enqueued.workspace_sid, enqueued.task_sid, "caller hung up")
+        except CallboardError as exc:
+            logger.info("task %s of call %s not canceled: %s", enqueued.task_sid, call.record.sid, exc)
+        hangup = await call.leg.wait_ended()
+        call.record.wait_seconds = self.clock.now() - (call.record.enqueued_at or self.clock.now())
+        await self._finish(call, Outcome.ABANDONED, hangup.cause, by="caller")
+
+    async def _no_agent(self, call: _Call, reason: str) -> None:
+        self._stop_rings(call)
+        call.record.wait_seconds = self.clock.now() - (call.record.enqueued_at or self.clock.now())
+        leg = call.leg
+        leg.stop_playback()
+        with contextlib.suppress(*LEG_ENDED):
+            if self.menu.no_agent is not None:
+                await leg.play(self.menu.no_agent)
+        logger.info("call %s: its task ended (%s)", call.record.sid, reason)
+        await self._end(call, Outcome.NO_AGENT, HangupCause.NORMAL, by="system")
+
+    async def _ended_early(self, call: _Call) -> None:
+        """The caller hung up before joining a queue (while the menu played or before the answer)."""
+        hangup = await call.leg.wait_ended()
+        outcome = Outcome.FAILED if hangup.cause is HangupCause.INCOMPATIBLE_MEDIA else Outcome.ABANDONED
+        await self._finish(call, outcome, hangup.cause, by="caller" if hangup.remote else "system")
+
+    async def _end(self, call: _Call, outcome: Outcome, cause: HangupCause, *, by: str) -> None:
+        hangup = await call.leg.hangup(cause)
+        await self._finish(call, outcome, hangup.cause, by=by)
+
+    async def _finish(self, call: _Call, outcome: Outcome, cause: HangupCause, *, by: str) -> None:
+        record = call.record
+        record.ended_at = self.clock.now()
+        record.outcome, record.hangup_cause, record.hangup_by = outcome, cause.value, by
+        await self.routing.save_call(record.as_record())
+
+    def _forget(self, call: _Call) -> None:
+        self._stop_rings(call)
+        self._calls.pop(call.record.sid, None)
+        if call.enqueued is not None:
+            self._by_task.pop(call.enqueued.task_sid, None)
+
+    def _stop_rings(self, call: _Call) -> None:
+        for ring in call.rings.values():
+            ring.cancel()
+        call.rings.clear()
+
+    # Ringing an agent
+
+    async def _ring(self, call: _Call, enqueued: Enqueued, offer: Offer) -> None:
+        ws, res = enqueued.workspace_sid, offer.reservation_sid
+        contacts = await self.routing.contacts(ws, offer.worker_sid)
+        if not contacts:
+            logger.info("call %s: worker %s has no phone registered", call.record.sid, offer.worker_sid)
+            await self._reject(call, ws, res, unreachable=True)
+            return
+        try:
+            agent = await self._first_answer(call, contacts, offer)
+        except DialError as exc:
+            if exc.cause in (HangupCause.BUSY, HangupCause.REJECTED):
+                await self._reject(call, ws, res, unreachable=False)
+            elif exc.cause is not HangupCause.NO_ANSWER:
+                await self._reject(call, ws, res, unreachable=True)
+            return  # no answer: the engine times the reservation out
+        except (CallboardError, OSError) as exc:  # no RTP port, the transport failed...
+            logger.info("call %s: ringing worker %s failed: %s", call.record.sid, offer.worker_sid, exc)
+            await self._reject(call, ws, res, unreachable=True)
+            return
+        call.rings.pop(res, None)  # answered: an offer_ended from now on must not cancel this task
+        connected = call.connected
+        if connected is None or connected.done() or call.leg.state is LegState.ENDED:
+            await agent.hangup()
+            return
+        if not await self.routing.accept(ws, res):
+            await agent.hangup()
+            return
+        if connected.done() or _ended(call.leg):  # the caller left while we accepted
+            await agent.hangup()
+            await self.routing.wrap_up(ws, res)
+            return
+        call.agent = agent
+        connected.set_result((agent, offer))
+
+    async def _reject(self, call: _Call, workspace_sid: str, reservation_sid: str, *, unreachable: bool) -> None:
+        call.rings.pop(reservation_sid, None)
+        try:
+            await self.routing.reject(workspace_sid, reservation_sid, unreachable=unreachable)
+        except CallboardError as exc:  # the offer ended meanwhile
+            logger.info("reservation %s not rejected: %s", reservation_sid, exc)
+
+    async def _first_answer(self, call: _Call, contacts: list[AgentContact], offer: Offer) -> Leg:
+        """Rings every contact at once; the first to answer wins and the others are cancelled."""
+        assert self.ua is not None
+        ua = self.ua
+        dials = [
+            asyncio.ensure_future(
+                Leg.dial(
+                    ua,
+                    contact.uri,
+                    self.settings,
+                    destination=contact.destination,
+                    ring_timeout=offer.ring_seconds + RING_GRACE,
+                    from_=call.caller_id,
+                    headers=[("X-Callboard-Call", call.record.sid), ("X-Callboard-Task", offer.task_sid)],
+                )
+            )
+            for contact in contacts
+        ]
+        failures: list[DialError] = []
+        winner: Leg | None = None
+        try:
+            for next_done in asyncio.as_completed(dials):
+                try:
+                    winner = await next_done
+                    break
+                except DialError as exc:
+                    failures.append(exc)
+        finally:
+            for dial in dials:
+                dial.cancel()
+            for result in await asyncio.gather(*dials, return_exceptions=True):
+                if isinstance(result, Leg) and result is not winner:  # answered at the same moment: too late
+                    await result.hangup()
+        if winner is None:
+            raise _worst(failures)
+        return winner
+
+    def _spawn(self, work: Any, name: str) -> asyncio.Task[None]:
+        task: asyncio.Task[None] = asyncio.get_running_loop().create_task(work, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+
+def _ended(leg: Leg) -> bool:
+    return leg.state is LegState.ENDED
+
+
+def _worst(failures: list[DialError]) -> DialError:
+    """The failure that says most about the agent: declined beats unanswered beats unreachable."""
+    for cause in (HangupCause.BUSY, HangupCause.REJECTED, HangupCause.NO_ANSWER):
+        for failure in failures:
+            if failure.cause is cause:
+                return failure
+    return failures[0] if failures else DialError(HangupCause.NO_ANSWER)

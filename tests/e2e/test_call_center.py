@@ -1,0 +1,146 @@
+"""A caller reaches an agent through the menu and the queue, with SIPp as the caller and as the agents' phones.
+
+Each test runs a whole node (store, routing, SIP, RTP) on loopback: the agents' phones register with digest,
+the caller picks a department with DTMF, the B2BUA rings the reserved agent and bridges the two; the call
+record, the recording and the routing engine's state are checked afterwards.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from call_center import AUDIO_PCAP, call_center, channel_rms, dtmf_pcap, finish
+from sipp import free_media_port, require_sipp
+
+from callboard.routing.model import TaskStatus
+from callboard.routing.stats import cumulative
+from conftest import require_peer
+
+pytestmark = pytest.mark.e2e
+SILENCE = 200.0  # RMS of a 16-bit channel with nothing in it (comfort noise stays far below)
+
+
+@pytest.fixture(autouse=True)
+def _peers() -> None:
+    require_sipp()
+    require_peer("sipp audio pcap", AUDIO_PCAP is not None, "SIPp's g711a.pcap (sip-tester package)")
+    require_peer("sipp DTMF pcaps", dtmf_pcap("2") is not None, "SIPp's dtmf_2833_2.pcap (sip-tester package)")
+
+
+def _free_sip_port() -> int:
+    return free_media_port() + 1  # odd, and free with its even neighbour: nothing else binds it now
+
+
+async def test_caller_presses_2_waits_and_talks_to_the_support_agent(tmp_path: Path) -> None:
+    async with call_center(tmp_path, agents={"alice": ["support"], "sam": ["sales"]}) as cc:
+        phone_port = _free_sip_port()
+        await cc.register("alice", phone_port)
+        await cc.available("alice", "sam")
+        phone = await cc.start_phone("agent_answer_uas.xml", phone_port, pcap=str(AUDIO_PCAP))
+        caller = await cc.start_caller(
+            "caller_rfc4733_uac.xml", "5550001", dtmf=str(dtmf_pcap("2")), pcap=str(AUDIO_PCAP)
+        )
+        await finish(caller)
+        await finish(phone)
+        record = await cc.finished_call("5550001")
+        alice = cc.agents["alice"].worker_sid
+        assert record["outcome"] == "completed" and record["hangup_by"] == "agent"
+        assert record["attributes"]["department"] == "support" and record["called"] == "100"
+        assert record["worker_sid"] == alice
+        support = next(q.sid for q in cc.workspace.queues.values() if q.friendly_name == "support")
+        assert record["queue_sid"] == support
+        assert 2.0 < record["talk_seconds"] < 10.0 and 0 <= record["wait_seconds"] < 5.0
+        assert record["answered_at"] <= record["enqueued_at"] <= record["agent_answered_at"] <= record["ended_at"]
+        # Audio flowed both ways: both sides of the recording carry the G.711 speech each SIPp streamed.
+        recording = Path(record["recording_path"])
+        assert recording.parent == cc.recordings
+        left, right = channel_rms(recording)
+        assert left > SILENCE and right > SILENCE, (left, right)
+        # The engine saw it through: the task completed or is wrapping, the agent got it, and is in wrap-up.
+        task = cc.workspace.tasks.get(record["task_sid"])
+        assert task is None or task.status in (TaskStatus.WRAPPING, TaskStatus.COMPLETED)
+        logged = await cc.store.events(cc.workspace.sid)
+        names = [e.name for _, e in logged if e.data.get("task_sid") == record["task_sid"]]
+        assert "reservation.accepted" in names and "reservation.wrapup" in names
+
+
+async def test_caller_picks_sales_with_sip_info_and_reaches_the_sales_agent(tmp_path: Path) -> None:
+    async with call_center(tmp_path, agents={"alice": ["support"], "sam": ["sales"]}) as cc:
+        phone_port = _free_sip_port()
+        await cc.register("sam", phone_port)
+        await cc.available("alice", "sam")
+        phone = await cc.start_phone("agent_answer_uas.xml", phone_port, pcap=str(AUDIO_PCAP))
+        caller = await cc.start_caller("caller_info_uac.xml", "5550002", digit="1", pcap=str(AUDIO_PCAP))
+        await finish(caller)
+        await finish(phone)
+        record = await cc.finished_call("5550002")
+        assert record["attributes"]["department"] == "sales"
+        assert (record["outcome"], record["worker_sid"]) == ("completed", cc.agents["sam"].worker_sid)
+
+
+async def test_caller_who_hangs_up_in_the_queue_is_abandoned_and_the_task_canceled(tmp_path: Path) -> None:
+    async with call_center(tmp_path, agents={"alice": ["support"]}) as cc:  # alice stays Offline
+        caller = await cc.start_caller(
+            "caller_abandon_uac.xml", "5550003", dtmf=str(dtmf_pcap("2")), pcap=str(AUDIO_PCAP)
+        )
+        await finish(caller)
+        record = await cc.finished_call("5550003")
+        assert (record["outcome"], record["hangup_by"], record["worker_sid"]) == ("abandoned", "caller", None)
+        assert record["wait_seconds"] > 2.0 and record["agent_answered_at"] is None
+        logged = [e for _, e in await cc.store.events(cc.workspace.sid) if e.resource_sid == record["task_sid"]]
+        canceled = [e for e in logged if e.name == "task.canceled"]
+        assert len(canceled) == 1 and canceled[0].data["reason"] == "caller hung up"
+        everything = [e for _, e in await cc.store.events(cc.workspace.sid)]
+        stats = cumulative(everything, start=0, end=cc.center.clock.now() + 1)
+        assert stats["tasks_canceled"] == 1 and stats["abandonment_rate"] == 1.0
+
+
+async def test_agent_who_does_not_answer_times_out_and_the_next_agent_rings(tmp_path: Path) -> None:
+    async with call_center(tmp_path, agents={"alice": ["support"], "bob": ["support"]}, reservation_timeout=3) as cc:
+        alice_port, bob_port = _free_sip_port(), _free_sip_port()
+        await cc.register("alice", alice_port)
+        await cc.register("bob", bob_port)
+        await cc.available("alice", "bob")  # alice has been idle longest: she rings first
+        silent = await cc.start_phone("agent_no_answer_uas.xml", alice_port)
+        phone = await cc.start_phone("agent_answer_uas.xml", bob_port, pcap=str(AUDIO_PCAP))
+        caller = await cc.start_caller(
+            "caller_rfc4733_uac.xml", "5550004", dtmf=str(dtmf_pcap("2")), pcap=str(AUDIO_PCAP)
+        )
+        await finish(silent)  # rang, and was cancelled when the reservation timed out
+        await finish(caller)
+        await finish(phone)
+        record = await cc.finished_call("5550004")
+        assert (record["outcome"], record["worker_sid"]) == ("completed", cc.agents["bob"].worker_sid)
+        assert record["wait_seconds"] > 2.5  # the first offer's ring
+        logged = [e for _, e in await cc.store.events(cc.workspace.sid) if e.data.get("task_sid") == record["task_sid"]]
+        timeouts = [e for e in logged if e.name == "reservation.timeout"]
+        assert [e.data["worker_sid"] for e in timeouts] == [cc.agents["alice"].worker_sid]
+        assert cc.activity_of("alice") == "Missed"
+
+
+async def test_caller_who_cancels_while_ringing_leaves_a_record(tmp_path: Path) -> None:
+    async with call_center(tmp_path, agents={"alice": ["support"]}, answer_delay=5.0) as cc:
+        caller = await cc.start_caller("caller_cancel_uac.xml", "5550005")
+        await finish(caller)
+        record = await cc.finished_call("5550005")
+        assert (record["outcome"], record["hangup_cause"], record["hangup_by"]) == ("abandoned", "canceled", "caller")
+        assert record["answered_at"] is None and record["task_sid"] is None
+
+
+async def test_past_the_call_limit_new_calls_get_503_and_the_call_in_progress_goes_on(tmp_path: Path) -> None:
+    async with call_center(tmp_path, agents={"alice": ["support"]}, max_calls=1) as cc:
+        first = await cc.start_caller(
+            "caller_abandon_uac.xml", "5550006", dtmf=str(dtmf_pcap("2")), pcap=str(AUDIO_PCAP)
+        )
+        for _ in range(100):  # until the first call is in
+            if cc.node.b2bua.calls:
+                break
+            await asyncio.sleep(0.05)
+        refused = await cc.start_caller("caller_refused_uac.xml", "5550007")
+        await finish(refused)
+        await finish(first)
+        assert cc.node.ua.refused == 1
+        record = await cc.finished_call("5550006")
+        assert record["outcome"] == "abandoned" and record["wait_seconds"] > 2.0
