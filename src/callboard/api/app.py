@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
 
@@ -11,6 +12,7 @@ import callboard
 from callboard.api import (
     activities,
     auth_routes,
+    calls,
     channels,
     errors,
     events,
@@ -42,6 +44,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     workflows.router,
     tasks.router,
     reservations.router,
+    calls.router,
     events.router,
     stream.router,
 )
@@ -58,6 +61,7 @@ TAGS = [
     {"name": "tasks", "description": "Units of work and their lifecycle."},
     {"name": "reservations", "description": "Offers of tasks to workers and the workers' answers."},
     {"name": "statistics", "description": "Real-time and cumulative statistics with TaskRouter's field names."},
+    {"name": "calls", "description": "Call records and their recordings."},
     {"name": "events", "description": "The event log."},
     {"name": "stream", "description": "Live events over the WebSocket `/api/v1/stream`."},
     {"name": "operations", "description": "Health and Prometheus metrics."},
@@ -70,8 +74,14 @@ def create_api(
     session_ttl: float = 8 * 3600,
     secure_cookies: bool = False,
     login_rate_limit: int = 10,
+    sip_realm: str = "callboard",
+    recordings_dir: Path | None = None,
 ) -> FastAPI:
-    """The API of one running center; `session_ttl` is in seconds, `login_rate_limit` failed logins a minute."""
+    """The API of one running center; `session_ttl` is in seconds, `login_rate_limit` failed logins a minute.
+
+    Setting a password also stores the user's SIP digest credentials in `sip_realm`; call recordings are
+    served only from inside `recordings_dir` (None: none are served).
+    """
     meter = metrics.Metrics(center)
 
     @asynccontextmanager
@@ -87,7 +97,8 @@ def create_api(
         lifespan=lifespan,
     )
     app.state.center = center
-    app.state.auth_config = AuthConfig(session_ttl, secure_cookies, login_rate_limit)
+    app.state.auth_config = AuthConfig(session_ttl, secure_cookies, login_rate_limit, sip_realm)
+    app.state.recordings_dir = recordings_dir
     app.state.metrics = meter
     errors.install(app)
     app.add_middleware(errors.CatchAll)

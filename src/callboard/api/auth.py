@@ -21,8 +21,9 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 
-from callboard.api.ports import CenterPort, Record
+from callboard.api.ports import CenterPort, Record, StorePort
 from callboard.core.errors import AuthenticationError, PermissionDeniedError
+from callboard.voice.sip.digest import Algorithm, ha1
 
 SESSION_COOKIE = "callboard_session"
 CSRF_HEADER = "X-CSRF-Token"
@@ -49,6 +50,7 @@ class AuthConfig:
     session_ttl: float
     secure_cookies: bool
     login_rate_limit: int
+    sip_realm: str = "callboard"  # the digest realm agent phones register in
 
 
 @dataclass(frozen=True)
@@ -102,6 +104,13 @@ async def verify_password(password_hash: str | None, password: str) -> bool:
             return False
 
     return await run_in_threadpool(check)
+
+
+async def store_sip_credentials(store: StorePort, user_id: str, username: str, password: str, realm: str) -> None:
+    """Store what a clear password gives besides its argon2 hash: the SIP digest HA1s phones register with."""
+    await store.set_sip_credentials(
+        user_id, realm, ha1(username, realm, password, Algorithm.MD5), ha1(username, realm, password, Algorithm.SHA_256)
+    )
 
 
 def new_secret(prefix: str = "") -> str:

@@ -18,7 +18,8 @@ Names = list[str]
 
 
 class StorePort(Protocol):
-    """The store's read side, the event log, users, sessions, API tokens and login attempts."""
+    """The store's read side, the event log, call records, users with their SIP credentials, sessions, API
+    tokens and login attempts."""
 
     async def get(self, workspace_sid: str, kind: str, sid: str) -> Record | None: ...
 
@@ -43,6 +44,20 @@ class StorePort(Protocol):
         limit: int = 1000,
     ) -> Logged: ...
 
+    async def get_call(self, workspace_sid: str, sid: str) -> Record | None: ...
+
+    async def list_calls(
+        self,
+        workspace_sid: str,
+        *,
+        limit: int = 50,
+        before: float | None = None,
+        before_sid: str | None = None,
+        queue_sid: str | None = None,
+        worker_sid: str | None = None,
+        outcome: str | None = None,
+    ) -> Records: ...
+
     async def create_user(
         self,
         username: str,
@@ -61,6 +76,8 @@ class StorePort(Protocol):
     async def update_user(self, user_id: str, **fields: Any) -> Record: ...
 
     async def delete_user(self, user_id: str) -> None: ...
+
+    async def set_sip_credentials(self, user_id: str, realm: str, ha1_md5: str, ha1_sha256: str) -> None: ...
 
     async def create_session(self, token_hash: str, user_id: str, expires_at: float, csrf_token: str) -> None: ...
 

@@ -6,7 +6,16 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from callboard.api.auth import Admin, CenterDep, Principal, Role, hash_password, user_view
+from callboard.api.auth import (
+    Admin,
+    AuthConfigDep,
+    CenterDep,
+    Principal,
+    Role,
+    hash_password,
+    store_sip_credentials,
+    user_view,
+)
 from callboard.api.params import PageDep
 from callboard.api.ports import CenterPort, Record
 from callboard.api.schemas import UserCreate, UserUpdate
@@ -41,12 +50,14 @@ async def list_users(_: Admin, center: CenterDep, page: PageDep, role: Role | No
 
 
 @router.post("", status_code=201)
-async def create_user(body: UserCreate, _: Admin, center: CenterDep) -> dict[str, Any]:
+async def create_user(body: UserCreate, _: Admin, center: CenterDep, config: AuthConfigDep) -> dict[str, Any]:
+    """The password also gives the user SIP credentials in the server's realm, for registering a phone."""
     fields = _check_agent_link(center, body.model_dump(mode="json", exclude={"password"}))
     if await center.store.get_user_by_name(body.username) is not None:
         raise ConflictError(f"user {body.username!r} exists", error_id="user_exists")
     user = await center.store.create_user(password_hash=await hash_password(body.password), **fields)
-    return user_view(user)
+    await store_sip_credentials(center.store, user["id"], user["username"], body.password, config.sip_realm)
+    return user_view(await _user(center, user["id"]))
 
 
 @router.get("/{user_id}")
@@ -61,7 +72,10 @@ def _not_yourself(principal: Principal, user: Record, action: str) -> None:
 
 
 @router.patch("/{user_id}")
-async def update_user(user_id: str, body: UserUpdate, principal: Admin, center: CenterDep) -> dict[str, Any]:
+async def update_user(
+    user_id: str, body: UserUpdate, principal: Admin, center: CenterDep, config: AuthConfigDep
+) -> dict[str, Any]:
+    """A new password replaces the SIP credentials too."""
     user = await _user(center, user_id)
     changes = body.changes()
     if changes.get("disabled") or changes.get("role", Role.ADMIN) != Role.ADMIN:
@@ -69,9 +83,14 @@ async def update_user(user_id: str, body: UserUpdate, principal: Admin, center: 
     linked = _check_agent_link(center, {**user, **changes})
     if "workspace_sid" in changes:
         changes["workspace_sid"] = linked["workspace_sid"]
-    if password := changes.pop("password", None):
+    password = changes.pop("password", None)
+    if password:
         changes["password_hash"] = await hash_password(password)
-    return user_view(await center.store.update_user(user["id"], **changes))
+    updated = await center.store.update_user(user["id"], **changes)
+    if password:
+        await store_sip_credentials(center.store, user["id"], updated["username"], password, config.sip_realm)
+        updated = await _user(center, user["id"])
+    return user_view(updated)
 
 
 @router.delete("/{user_id}", status_code=204)
