@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from audio import rms
 from sipp import LOOPBACK, finish_sipp, free_media_port, run_sipp, start_sipp
 
 from callboard.app.apply import apply_center
@@ -229,14 +230,13 @@ async def finish(process: asyncio.subprocess.Process) -> str:
 
 def channel_rms(path: Path) -> tuple[float, float]:
     """The RMS level of the left and right channels of a 16-bit stereo WAV."""
+    left, right = stereo_channels(path)
+    return rms(left), rms(right)
+
+
+def stereo_channels(path: Path) -> tuple[array[int], array[int]]:
+    """The left and right samples of a 16-bit stereo WAV."""
     with wave.open(str(path), "rb") as wav:
         assert (wav.getnchannels(), wav.getsampwidth()) == (2, 2), "a 16-bit stereo recording"
         samples = array("h", wav.readframes(wav.getnframes()))
-    left, right = samples[0::2], samples[1::2]
-    return _rms(left), _rms(right)
-
-
-def _rms(samples: array[int]) -> float:
-    if not samples:
-        return 0.0
-    return float((sum(s * s for s in samples) / len(samples)) ** 0.5)
+    return samples[0::2], samples[1::2]
