@@ -289,3 +289,19 @@ def test_lost_ack_of_the_callees_reinvite_is_sent_again_through_the_accepted_tra
     assert t.bob_link.sent_times("ACK") == [0.0, 0.5]
     assert t.bob_phone.kinds() == ["Answered", "OfferAnswered"]
     assert all(tx.state.value == "Accepted" for tx in t.bob.layer.transactions if tx.method == "INVITE")
+
+
+def test_a_bye_that_cannot_be_sent_still_ends_the_call() -> None:
+    t, call, _ = answered_line()
+    t.alice_link.fail = True
+    call.hangup()
+    assert call.state is CallState.TERMINATED
+    assert t.alice_phone.last() == Hangup(t.scheduler.now(), HangupCause.NORMAL, remote=False)
+
+
+def test_a_reinvite_that_cannot_be_sent_is_rejected_and_the_call_ends() -> None:
+    t, call, _ = answered_line()
+    t.alice_link.fail = True
+    call.reinvite(HOLD)
+    assert t.alice_phone.kinds()[-2:] == ["OfferRejected", "Hangup"]
+    assert call.terminated

@@ -410,3 +410,14 @@ def test_retry_policy() -> None:
     assert policy.delay(4, retry_after=1) == 40
     with pytest.raises(ValueError):
         RetryPolicy(first=0)
+
+
+def test_a_transport_that_fails_at_once_is_a_failure_not_a_stuck_registration() -> None:
+    t = trunk()
+    t.ours.fail = True
+    registration = t.registration(retry=RetryPolicy(first=5))
+    registration.start()
+    assert registration.state is R.FAILED and registration.status.reason == "transport error"
+    t.ours.fail = False
+    t.run(5)
+    assert registration.registered

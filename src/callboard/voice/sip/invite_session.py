@@ -59,9 +59,10 @@ class InviteSession:
         self.call_id = invite.headers.call_id or ""
         self.state = S.INITIAL
         self.dialog: Dialog | None = None
-        self._bye_tx: ClientTransaction | None = None
+        # Our BYE and re-INVITE, known by their request: a transaction may fail before `send_request` returns it.
+        self._bye: Request | None = None
         self._bye_cause = HangupCause.NORMAL
-        self._reinvite_out: ClientTransaction | None = None
+        self._reinvite_out: Request | None = None
         self._reinvite_in: tuple[ServerTransaction, Request] | None = None
         self._ok: OkRetransmitter | None = None  # a 2xx to an INVITE of ours, resent until its ACK
         self._ok_cseq = 0
@@ -124,8 +125,9 @@ class InviteSession:
 
     def _send_bye(self, cause: HangupCause) -> None:
         self._bye_cause = cause
-        self._bye_tx = self.ua.send_request(self._dialog().create_request("BYE"), self, self._next_hop())
+        self._bye = self._dialog().create_request("BYE")
         self._set_state(S.TERMINATING)
+        self.ua.send_request(self._bye, self, self._next_hop())
 
     def reinvite(self, sdp: bytes) -> None:
         """Offers a new session description (hold: `a=sendonly`); answered by OfferAnswered or OfferRejected."""
@@ -133,7 +135,8 @@ class InviteSession:
         if self._reinvite_out is not None or self._reinvite_in is not None:
             raise InvalidStateError(f"call {self.call_id} has an offer pending", state=self.state.value)
         request = self._dialog().create_request("INVITE", body=sdp, content_type=SDP if sdp else None)
-        self._reinvite_out = self.ua.send_request(request, self, self._next_hop())
+        self._reinvite_out = request
+        self.ua.send_request(request, self, self._next_hop())
 
     def request(
         self,
@@ -249,10 +252,10 @@ class InviteSession:
 
     def on_response(self, tx: ClientTransaction, response: Response) -> None:
         if tx.method == "BYE":
-            if tx is self._bye_tx and response.status_code >= 200:
+            if tx.request is self._bye and response.status_code >= 200:
                 self._end(self._bye_cause, remote=False)
         elif tx.method == "INVITE":
-            if tx is self._reinvite_out:
+            if tx.request is self._reinvite_out:
                 self._reinvite_response(response)
             elif self._is_initial(tx):
                 self._initial_response(response)
@@ -307,9 +310,9 @@ class InviteSession:
         self._transaction_failed(tx, HangupCause.TRANSPORT_ERROR)
 
     def _transaction_failed(self, tx: Transaction, cause: HangupCause) -> None:
-        if tx is self._bye_tx:
+        if tx.request is self._bye:
             self._end(self._bye_cause, remote=False)
-        elif tx is self._reinvite_out:
+        elif tx.request is self._reinvite_out:
             self._reinvite_out = None
             self._emit(OfferRejected(self._now(), 408))
             if self.state is S.CONFIRMED:

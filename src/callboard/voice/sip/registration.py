@@ -163,6 +163,7 @@ class OutboundRegistration:
         self.failures = 0  # failed attempts in a row
         self._cseq = 0
         self._tx: ClientTransaction | None = None
+        self._request: Request | None = None  # the REGISTER in flight; its transaction may fail before it is returned
         self._timer: TimerHandle | None = None
         self._challenges = 0  # challenges answered in the current round
         self._unregistering = False
@@ -259,10 +260,20 @@ class OutboundRegistration:
         if self.credentials is not None and self.credentials.challenged:
             self.credentials.authorize(request)  # the nonce of the last challenge, nonce-count going up
         destination = self.destination or self.ua.resolve(self.registrar)
-        self._tx = self.ua.send_request(request, self, destination)
+        self._request = request
+        tx = self.ua.send_request(request, self, destination)
+        if self._request is request:
+            self._tx = tx
+
+    def _current(self, tx: Transaction) -> bool:
+        """Whether `tx` carries the REGISTER in flight; if so it is over, and no longer current."""
+        if self._request is None or tx.request is not self._request:
+            return False
+        self._tx = self._request = None
+        return True
 
     def _abandon(self) -> None:
-        tx, self._tx = self._tx, None
+        tx, self._tx, self._request = self._tx, None, None
         if tx is not None:
             tx.terminate()
 
@@ -279,9 +290,8 @@ class OutboundRegistration:
 
     def on_response(self, tx: ClientTransaction, response: Response) -> None:
         code = response.status_code
-        if tx is not self._tx or code < 200:
+        if code < 200 or not self._current(tx):
             return
-        self._tx = None
         if self._unregistering:
             if code in (401, 407) and self._answer_challenge(response):
                 return
@@ -363,9 +373,8 @@ class OutboundRegistration:
         self._no_answer(tx, "transport error")
 
     def _no_answer(self, tx: Transaction, reason: str) -> None:
-        if tx is not self._tx:
+        if not self._current(tx):
             return
-        self._tx = None
         if self._unregistering:
             self._set_status(_R.UNREGISTERED, reason=reason, status_code=408)
         else:
