@@ -98,6 +98,11 @@ class UserAgent:
         self._transport, self._sent_by, self._transport_name = transport, sent_by, name.upper()
 
     @property
+    def sent_by(self) -> Destination:
+        """The host and port written in the Via and Contact of our requests."""
+        return self._sent_by
+
+    @property
     def transport(self) -> Transport:
         if self._transport is None:
             raise RuntimeError("UserAgent.bind() was not called")
