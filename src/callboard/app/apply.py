@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 from collections.abc import Callable
 from typing import Any
 
@@ -14,8 +15,11 @@ from callboard.config import model as m
 from callboard.config.plan import Change, plan
 from callboard.core.errors import ValidationError
 from callboard.routing.workspace import Workspace
+from callboard.voice.sip.digest import Algorithm, ha1
 
 _hasher = PasswordHasher()
+
+DEFAULT_SIP_REALM = "callboard"
 
 
 def _map_queues(configuration: Any, rename: Callable[[str], str]) -> Any:
@@ -90,8 +94,33 @@ def export_workspace(ws: Workspace) -> m.Workspace:
     )
 
 
+def _stored_sip_credentials(user: dict[str, Any]) -> m.SipCredentials | None:
+    realm, md5, sha256 = user.get("sip_realm"), user.get("sip_ha1_md5"), user.get("sip_ha1_sha256")
+    if realm is None or md5 is None or sha256 is None:
+        return None
+    return m.SipCredentials(realm, md5, sha256)
+
+
+def sip_credentials(username: str, realm: str, password: str) -> m.SipCredentials:
+    """The digest HA1s a SIP phone logging in as `username` with `password` is checked against."""
+    return m.SipCredentials(
+        realm, ha1(username, realm, password, Algorithm.MD5), ha1(username, realm, password, Algorithm.SHA_256)
+    )
+
+
+def with_sip_credentials(center: m.Center, realm: str) -> m.Center:
+    """`center` with the SIP credentials of each user given by a clear password filled in for `realm`."""
+    users = tuple(
+        dataclasses.replace(u, sip_credentials=sip_credentials(u.username, realm, u.password))
+        if u.password is not None
+        else u
+        for u in center.users
+    )
+    return dataclasses.replace(center, users=users)
+
+
 async def export_center(runtime: Runtime) -> m.Center:
-    """The live configuration as a center model (users with their password hashes)."""
+    """The live configuration as a center model (users with their password hashes and SIP credentials)."""
     spaces = sorted(runtime.workspaces().values(), key=lambda w: w.friendly_name)
     names = {w.sid: w for w in spaces}
     users = []
@@ -105,13 +134,17 @@ async def export_center(runtime: Runtime) -> m.Center:
                 password_hash=user["password_hash"],
                 workspace=ws.friendly_name if ws else None,
                 worker=worker.friendly_name if worker else None,
+                sip_credentials=_stored_sip_credentials(user),
             )
         )
     return m.Center(workspaces=tuple(export_workspace(w) for w in spaces), users=tuple(users))
 
 
 class Applier:
-    """Carries out a plan's changes on the running center, in the plan's order."""
+    """Carries out a plan's changes on the running center, in the plan's order.
+
+    `desired` has its users' SIP credentials filled in (`with_sip_credentials`).
+    """
 
     def __init__(self, runtime: Runtime, desired: m.Center) -> None:
         self.runtime = runtime
@@ -346,8 +379,9 @@ class Applier:
         }
 
     async def _create_user(self, change: Change) -> None:
-        fields = self._user_fields(self._user(change.name))
-        await self.runtime.store.create_user(change.name, **fields)
+        user = self._user(change.name)
+        created = await self.runtime.store.create_user(change.name, **self._user_fields(user))
+        await self._set_sip_credentials(created["id"], user)
 
     async def _update_user(self, change: Change) -> None:
         user = self._user(change.name)
@@ -357,6 +391,17 @@ class Applier:
         stored = await self.runtime.store.get_user_by_name(change.name)
         assert stored is not None
         await self.runtime.store.update_user(stored["id"], **fields)
+        if "password" in change.fields or "sip_credentials" in change.fields:
+            await self._set_sip_credentials(stored["id"], user)
+
+    async def _set_sip_credentials(self, user_id: str, user: m.User) -> None:
+        # A password_hash without sip_credentials means none: HA1s left from an older password would let
+        # that password still register a phone.
+        sip = user.sip_credentials
+        if sip is None:
+            await self.runtime.store.clear_sip_credentials(user_id)
+        else:
+            await self.runtime.store.set_sip_credentials(user_id, sip.realm, sip.ha1_md5, sip.ha1_sha256)
 
     async def _delete_user(self, change: Change) -> None:
         stored = await self.runtime.store.get_user_by_name(change.name)
@@ -364,17 +409,25 @@ class Applier:
             await self.runtime.store.delete_user(stored["id"])
 
 
-async def plan_center(runtime: Runtime, desired: m.Center) -> list[Change]:
+async def plan_center(runtime: Runtime, desired: m.Center, *, sip_realm: str = DEFAULT_SIP_REALM) -> list[Change]:
+    """The changes `apply_center` would carry out; clear passwords give SIP credentials in `sip_realm`."""
+    desired = with_sip_credentials(desired, sip_realm)
     current = await export_center(runtime)
     applier = Applier(runtime, desired)
     return plan(current, desired, await applier.password_matches(current))
 
 
-async def apply_center(runtime: Runtime, desired: m.Center, *, dry_run: bool = False) -> list[Change]:
-    """Make the running center match `desired`; returns the changes (carried out unless `dry_run`)."""
-    changes = await plan_center(runtime, desired)
+async def apply_center(
+    runtime: Runtime, desired: m.Center, *, dry_run: bool = False, sip_realm: str = DEFAULT_SIP_REALM
+) -> list[Change]:
+    """Make the running center match `desired`; returns the changes (carried out unless `dry_run`).
+
+    A user given by a clear password also gets SIP credentials in `sip_realm` (the server's `sip_realm`),
+    so its phone registers with the same username and password.
+    """
+    changes = await plan_center(runtime, desired, sip_realm=sip_realm)
     if not dry_run:
-        applier = Applier(runtime, desired)
+        applier = Applier(runtime, with_sip_credentials(desired, sip_realm))
         for change in changes:
             await applier.apply(change)
     return changes

@@ -85,9 +85,9 @@ def apply(
     async def main() -> None:
         async with open_center(settings, timers=False) as center:
             if dry_run:
-                changes = await plan_center(center, desired)  # type: ignore[arg-type]
+                changes = await plan_center(center, desired, sip_realm=settings.sip_realm)  # type: ignore[arg-type]
             else:
-                changes = await apply_center(center, desired)  # type: ignore[arg-type]
+                changes = await apply_center(center, desired, sip_realm=settings.sip_realm)  # type: ignore[arg-type]
         if not changes:
             out.print("No changes: the store already matches the file.")
             return

@@ -59,6 +59,14 @@ File format, version 1 (stable: a key is never renamed or given a new meaning wi
         workspace: demo               # optional for admins; supervisors and agents must name one
         worker: alice                 # agents: the worker they are (in that workspace); at most one user
                                       # per worker
+      - username: sue                 # a user as `export` writes it: hashes, never the password
+        role: supervisor
+        password_hash: "$argon2id$v=19$m=65536,t=3,p=4$..."
+        sip_credentials:              # only beside password_hash: the user's SIP digest secrets,
+          realm: callboard            # H(username:realm:password) in lower-case hex, 32 digits (MD5)
+          ha1_md5: "..."              # and 64 (SHA-256); without them the user has no SIP login
+          ha1_sha256: "..."
+        workspace: demo
 
 Expressions use the routing expression language; errors point at the column inside the expression.
 Unknown keys, wrong types, missing keys, duplicate names and references to names that are not defined

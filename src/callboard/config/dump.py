@@ -98,6 +98,9 @@ def _user(user: User) -> dict[str, Any]:
         data["password_hash"] = user.password_hash
     else:
         data["password"] = user.password
+    if user.sip_credentials is not None:
+        sip = user.sip_credentials
+        data["sip_credentials"] = {"realm": sip.realm, "ha1_md5": sip.ha1_md5, "ha1_sha256": sip.ha1_sha256}
     if user.workspace is not None:
         data["workspace"] = user.workspace
     if user.worker is not None:

@@ -86,8 +86,21 @@ class Workspace:
 
 
 @dataclass(frozen=True)
+class SipCredentials:
+    """What a SIP phone's digest login (RFC 7616) is checked against: H(username:realm:password) per algorithm."""
+
+    realm: str
+    ha1_md5: str
+    ha1_sha256: str
+
+
+@dataclass(frozen=True)
 class User:
-    """A login: its role, and for agents the workspace and worker they are."""
+    """A login: its role, and for agents the workspace and worker they are.
+
+    `sip_credentials` go with `password_hash` (an export writes both); with a clear `password` they are
+    derived from it when applied.
+    """
 
     username: str
     role: str
@@ -95,6 +108,7 @@ class User:
     password_hash: str | None = None
     workspace: str | None = None
     worker: str | None = None
+    sip_credentials: SipCredentials | None = None
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from callboard.config.model import (
     Center,
     Channel,
     Queue,
+    SipCredentials,
     User,
     Worker,
     Workflow,
@@ -61,7 +62,9 @@ QUEUE_KEYS = (
 )
 WORKFLOW_KEYS = ("name", "task_reservation_timeout", "configuration")
 WORKER_KEYS = ("name", "activity", "attributes", "channels")
-USER_KEYS = ("username", "role", "password", "password_hash", "workspace", "worker")
+USER_KEYS = ("username", "role", "password", "password_hash", "sip_credentials", "workspace", "worker")
+SIP_CREDENTIALS_KEYS = ("realm", "ha1_md5", "ha1_sha256")
+_HA1_DIGITS = {"ha1_md5": 32, "ha1_sha256": 64}
 
 MAX_RESERVED_WORKERS = 50
 MAX_RESERVATION_TIMEOUT = 86400
@@ -323,11 +326,36 @@ def _user(r: Reader, value: Any, path: Path) -> User | None:
         r.error(path, "missing 'password' or 'password_hash' in user")
     if password_hash is not None and not password_hash.startswith("$argon2"):
         r.error((*path, "password_hash"), "'password_hash' must be an argon2 hash ($argon2id$...)")
+    sip_credentials = None
+    if "sip_credentials" in m:
+        sip_credentials = _sip_credentials(r, m["sip_credentials"], (*path, "sip_credentials"))
+        if "password" in m:
+            r.error_at_key(
+                (*path, "sip_credentials"),
+                "'sip_credentials' go with 'password_hash'; a clear 'password' gives them when applied",
+            )
     workspace = r.string(m, "workspace", path, default=None)
     worker = r.string(m, "worker", path, default=None)
     if username is None:
         return None
-    return User(username, role or "", password, password_hash, workspace, worker)
+    return User(username, role or "", password, password_hash, workspace, worker, sip_credentials)
+
+
+def _sip_credentials(r: Reader, value: Any, path: Path) -> SipCredentials | None:
+    m = r.mapping(value, path, "sip_credentials", SIP_CREDENTIALS_KEYS, required=SIP_CREDENTIALS_KEYS)
+    if m is None:
+        return None
+    realm = r.string(m, "realm", path)
+    hashes: dict[str, str | None] = {}
+    for key, digits in _HA1_DIGITS.items():
+        hashes[key] = text = r.string(m, key, path)
+        if text is not None and (len(text) != digits or any(c not in "0123456789abcdef" for c in text)):
+            r.error((*path, key), f"{key!r} must be {digits} lower-case hex digits")
+            hashes[key] = None
+    md5, sha256 = hashes["ha1_md5"], hashes["ha1_sha256"]
+    if realm is None or md5 is None or sha256 is None:
+        return None
+    return SipCredentials(realm, md5, sha256)
 
 
 def _check_users(r: Reader, users: Sequence[tuple[User, Path]], workspaces: dict[str, Workspace]) -> None:
