@@ -127,9 +127,12 @@ class CallCenter:
         self.processes.append(process)
         return process
 
-    async def start_caller(self, scenario: str, caller: str, **keys: str) -> asyncio.subprocess.Process:
+    async def start_caller(
+        self, scenario: str, caller: str, *, port: int | None = None, **keys: str
+    ) -> asyncio.subprocess.Process:
+        """A caller dialing 100 at the node (or at `port`: a proxy in front of it)."""
         process = await start_sipp(
-            *[f"{LOOPBACK}:{self.sip_port}", "-sf", str(SCENARIOS / scenario), "-s", "100"],
+            *[f"{LOOPBACK}:{port or self.sip_port}", "-sf", str(SCENARIOS / scenario), "-s", "100"],
             *["-trace_err", "-error_file", str(self.workdir / f"caller-{caller}-errors.log")],
             *["-key", "caller", caller, "-i", LOOPBACK, "-mi", LOOPBACK, "-p", "0", "-mp", str(free_media_port())],
             *["-m", "1", "-timeout", "40s", "-timeout_error", "-nostdin"],

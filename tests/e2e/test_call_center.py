@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 from call_center import AUDIO_PCAP, call_center, channel_rms, dtmf_pcap, finish
-from sipp import free_media_port, require_sipp
+from kamailio import kamailio_proxy, require_kamailio
+from sipp import LOOPBACK, free_media_port, require_sipp
 
 from callboard.routing.model import TaskStatus
 from callboard.routing.stats import cumulative
@@ -144,3 +145,23 @@ async def test_past_the_call_limit_new_calls_get_503_and_the_call_in_progress_go
         assert cc.node.ua.refused == 1
         record = await cc.finished_call("5550006")
         assert record["outcome"] == "abandoned" and record["wait_seconds"] > 2.0
+
+
+async def test_through_a_record_routing_kamailio_every_request_of_the_call_stays_on_the_proxy(tmp_path: Path) -> None:
+    require_kamailio()
+    async with call_center(tmp_path, agents={"alice": ["support"]}) as cc:
+        proxy_port, phone_port = _free_sip_port(), _free_sip_port()
+        await cc.register("alice", phone_port)
+        await cc.available("alice")
+        async with kamailio_proxy(tmp_path, proxy_port, (LOOPBACK, cc.sip_port)) as log:
+            phone = await cc.start_phone("agent_answer_uas.xml", phone_port, pcap=str(AUDIO_PCAP))
+            caller = await cc.start_caller(
+                "caller_proxy_uac.xml", "5550020", port=proxy_port, dtmf=str(dtmf_pcap("2")), pcap=str(AUDIO_PCAP)
+            )
+            await finish(caller)
+            await finish(phone)
+        record = await cc.finished_call("5550020")
+        relayed = log.read_text(errors="replace")
+    assert (record["outcome"], record["worker_sid"]) == ("completed", cc.agents["alice"].worker_sid)
+    assert "relay INVITE" in relayed and "relay ACK" in relayed, relayed
+    assert f"relay BYE from {LOOPBACK}:{cc.sip_port}" in relayed, relayed  # our BYE followed the route set
