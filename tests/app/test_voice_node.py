@@ -1,0 +1,120 @@
+"""The voice node around the B2BUA: phones' registrations survive a restart, calls that did not are released
+from routing, agents' SIP credentials come from the store, and the NAT rule for reaching a phone."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from callboard.app.center import Center
+from callboard.app.voice import Directory, VoiceNode, _reach
+from callboard.config.settings import Settings
+from callboard.core.clock import SystemClock
+from callboard.routing.model import TaskStatus
+from callboard.routing.workspace import Workspace
+from callboard.voice.sip.bindings import Binding
+from callboard.voice.sip.digest import Algorithm, Ha1, ha1
+from callboard.voice.sip.uri import NameAddr, SipUri
+from conftest import Database
+
+CONFIG = {"task_routing": {"filters": [], "default_filter": {"queue": "support"}}}
+
+
+def build(ws: Workspace) -> None:
+    ws.add_activity("Offline", False)
+    ws.add_activity("Available", True)
+    ws.add_channel("voice", capacity=1)
+    ws.add_queue("support", target_workers="1 == 1")
+    ws.add_workflow("inbound", CONFIG, task_reservation_timeout=20)
+    ws.add_worker("ann")
+
+
+def settings(tmp_path: Path) -> Settings:
+    return Settings(
+        sip_port=0, sip_transports="udp,tcp", sip_realm="acme", recordings_dir=str(tmp_path / "recordings"),
+        rtp_port_min=33000, rtp_port_max=33100,
+    )  # fmt: skip
+
+
+def binding(
+    aor: str, contact: str, now: float, *, source: tuple[str, int] | None = None, transport: str = "UDP"
+) -> Binding:
+    return Binding(
+        aor=aor, contact=NameAddr.parse(contact, "Contact"), expires_at=now + 600, call_id="c1", cseq=1,
+        registered_at=now, source=source, transport=transport,
+    )  # fmt: skip
+
+
+async def test_registrations_survive_a_restart_and_lost_calls_leave_routing(database: Database, tmp_path: Path) -> None:
+    clock = SystemClock()
+    store = await database.open()
+    await store.migrate()
+    center = await Center.start(store, clock, timers=False)
+    ws = await center.create_workspace("acme")
+    await center.run(ws.sid, build)
+    workflow = next(iter(ws.workflows))
+    node = await VoiceNode.start(settings(tmp_path), center, clock)
+    aor = "sip:ann@127.0.0.1"
+    node.bindings.update(aor, [binding(aor, "<sip:ann@127.0.0.1:5070>", clock.now())])
+    assert {t.name for t in node.transports} == {"UDP", "TCP"}
+    await node.stop()
+    # A call was waiting when the process stopped: its task is in the store, its call is gone.
+    lost = await center.run(
+        ws.sid, lambda w: w.create_task(workflow, attributes={"call_sid": "CA" + "0" * 32}, channel="voice")
+    )
+    chat = await center.run(ws.sid, lambda w: w.create_task(workflow, attributes={}, channel="voice"))
+    await center.stop()
+    await store.close()
+
+    store = await database.open()
+    center = await Center.start(store, clock, timers=False)
+    node = await VoiceNode.start(settings(tmp_path), center, clock)
+    try:
+        [kept] = node.bindings.lookup(aor)
+        assert str(kept.contact.uri) == "sip:ann@127.0.0.1:5070"
+        again = center.workspace("acme")
+        assert lost.sid not in again.tasks  # canceled: no caller is there any more
+        assert again.tasks[chat.sid].status is TaskStatus.PENDING  # not a call: left alone
+        logged = [e for _, e in await store.events(again.sid) if e.resource_sid == lost.sid]
+        assert [e.data["reason"] for e in logged if e.name == "task.canceled"] == ["call lost in a restart"]
+    finally:
+        await node.stop()
+        await center.stop()
+        await store.close()
+
+
+async def test_directory_serves_the_ha1_of_the_realm_and_the_workers_users(database: Database) -> None:
+    store = await database.open()
+    await store.migrate()
+    try:
+        ann = await store.create_user("ann", "$argon2id$x", "agent", "WS1", "WK1")
+        await store.set_sip_credentials(
+            ann["id"], "acme", ha1("ann", "acme", "pw"), ha1("ann", "acme", "pw", Algorithm.SHA_256)
+        )
+        gone = await store.create_user("gone", "$argon2id$x", "agent", "WS1", "WK1")
+        await store.set_sip_credentials(gone["id"], "acme", ha1("gone", "acme", "pw"), "0" * 64)
+        await store.update_user(gone["id"], disabled=True)
+        other = await store.create_user("old", "$argon2id$x", "agent", "WS1", "WK2")
+        await store.set_sip_credentials(other["id"], "elsewhere", ha1("old", "elsewhere", "pw"), "1" * 64)
+        directory = Directory(store, "acme")
+        await directory.refresh()
+        assert directory.lookup("ann", "acme", Algorithm.MD5) == Ha1(ha1("ann", "acme", "pw"))
+        assert directory.lookup("ann", "acme", Algorithm.SHA_256) == Ha1(ha1("ann", "acme", "pw", Algorithm.SHA_256))
+        assert directory.lookup("ann", "other-realm", Algorithm.MD5) is None
+        assert directory.lookup("gone", "acme", Algorithm.MD5) is None  # disabled users cannot register
+        assert directory.lookup("old", "acme", Algorithm.MD5) is None  # credentials made for another realm
+        assert directory.usernames("WK1") == ["ann"] and directory.usernames("WK2") == ["old"]
+    finally:
+        await store.close()
+
+
+def test_a_phone_is_reached_at_its_contact_unless_nat_or_a_connection_says_otherwise() -> None:
+    now = 1000.0
+    aor = "sip:ann@example.com"
+    same_host = binding(aor, "<sip:ann@192.0.2.5:5070>", now, source=("192.0.2.5", 5062))
+    assert _reach(same_host) is None  # a phone registering from another port of its own address
+    natted = binding(aor, "<sip:ann@10.0.0.7:5060>", now, source=("198.51.100.9", 40123))
+    assert _reach(natted) == ("198.51.100.9", 40123)  # the private contact is unreachable: the NAT binding is
+    over_tcp = binding(aor, "<sip:ann@192.0.2.5:5070;transport=tcp>", now, source=("192.0.2.5", 50000), transport="TCP")
+    assert _reach(over_tcp) == ("192.0.2.5", 50000)  # back over the phone's own connection
+    assert _reach(binding(aor, "<sip:ann@192.0.2.5>", now)) is None
+    assert isinstance(same_host.contact.uri, SipUri)
