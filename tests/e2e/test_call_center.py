@@ -8,6 +8,7 @@ record, the recording and the routing engine's state are checked afterwards.
 from __future__ import annotations
 
 import asyncio
+import wave
 from pathlib import Path
 
 import pytest
@@ -165,3 +166,24 @@ async def test_through_a_record_routing_kamailio_every_request_of_the_call_stays
     assert (record["outcome"], record["worker_sid"]) == ("completed", cc.agents["alice"].worker_sid)
     assert "relay INVITE" in relayed and "relay ACK" in relayed, relayed
     assert f"relay BYE from {LOOPBACK}:{cc.sip_port}" in relayed, relayed  # our BYE followed the route set
+
+
+async def test_agent_who_holds_the_caller_counts_hold_time_and_the_recording_pauses(tmp_path: Path) -> None:
+    async with call_center(tmp_path, agents={"alice": ["support"]}) as cc:
+        phone_port = _free_sip_port()
+        await cc.register("alice", phone_port)
+        await cc.available("alice")
+        phone = await cc.start_phone("agent_hold_uas.xml", phone_port, pcap=str(AUDIO_PCAP))
+        caller = await cc.start_caller(
+            "caller_rfc4733_uac.xml", "5550030", dtmf=str(dtmf_pcap("2")), pcap=str(AUDIO_PCAP)
+        )
+        await finish(caller)
+        await finish(phone)
+        record = await cc.finished_call("5550030")
+    assert (record["outcome"], record["hangup_by"]) == ("completed", "agent")
+    assert 1.5 < record["hold_seconds"] < 3.5, record
+    assert record["talk_seconds"] > record["hold_seconds"]
+    # Nothing is recorded while on hold: the recording is about the talk time without the hold.
+    with wave.open(record["recording_path"], "rb") as recording:
+        recorded = recording.getnframes() / recording.getframerate()
+    assert recorded < record["talk_seconds"] - 1.0, (recorded, record["talk_seconds"])

@@ -26,10 +26,12 @@ from callboard.core.clock import Clock
 from callboard.core.errors import CallboardError
 from callboard.voice.calls.call_record import CallRecord, Outcome
 from callboard.voice.calls.errors import DialError, LegEndedError
-from callboard.voice.calls.events import Hangup, HangupCause
+from callboard.voice.calls.events import FarEndHeld, FarEndResumed, Hangup, HangupCause, LegEvent
 from callboard.voice.calls.leg import Leg, LegState
 from callboard.voice.calls.media import IncompatibleMediaError, MediaSettings
 from callboard.voice.calls.menu import Menu
+from callboard.voice.media.playback import Prompt
+from callboard.voice.media.recorder import RecorderState
 from callboard.voice.sip.call_events import CallEvent
 from callboard.voice.sip.incoming_call import IncomingCall
 from callboard.voice.sip.invite_session import InviteSession
@@ -291,6 +293,9 @@ class B2bua:
                 except (OSError, LegEndedError) as exc:
                     logger.warning("call %s is not recorded: %s", record.sid, exc)
         await self.routing.save_call(record.as_record())
+        hold = _Hold(caller, agent, self.settings.hold_music, self.clock)
+        caller.subscribe(hold.on_event)
+        agent.subscribe(hold.on_event)
         caller_end = asyncio.ensure_future(caller.wait_ended())
         agent_end = asyncio.ensure_future(agent.wait_ended())
         done, _ = await asyncio.wait({caller_end, agent_end}, return_when=asyncio.FIRST_COMPLETED)
@@ -300,6 +305,7 @@ class B2bua:
         await agent.hangup()
         await self.routing.wrap_up(enqueued.workspace_sid, offer.reservation_sid)
         record.talk_seconds = self.clock.now() - now
+        record.hold_seconds = hold.seconds()
         await self._finish(call, Outcome.COMPLETED, first.cause, by=by)
 
     async def _abandoned(self, call: _Call, enqueued: Enqueued) -> None:
@@ -435,6 +441,41 @@ class B2bua:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return task
+
+
+class _Hold:
+    """A hold by either phone: the other side hears music on hold until it is resumed, and the time counts."""
+
+    def __init__(self, caller: Leg, agent: Leg, music: Prompt | None, clock: Clock) -> None:
+        self.caller, self.agent, self.music, self.clock = caller, agent, music, clock
+        self.since: float | None = None
+        self.total = 0.0
+
+    def on_event(self, event: LegEvent) -> None:
+        if isinstance(event, FarEndHeld) and self.since is None:
+            self.since = self.clock.now()
+            held = self.agent if self.agent.held_by_far_end else self.caller  # the side that no longer listens
+            other = self.caller if held is self.agent else self.agent
+            if held.state is LegState.BRIDGED:
+                held.split()
+            if held.recorder is not None and held.recorder.state is RecorderState.RECORDING:
+                held.recorder.pause()
+            if self.music is not None and other.state is LegState.ANSWERED:
+                other.queue_playback(self.music, loop=True)
+        elif isinstance(event, FarEndResumed) and self.since is not None:
+            if self.agent.held_by_far_end or self.caller.held_by_far_end:
+                return  # the other side still holds
+            self.total += self.clock.now() - self.since
+            self.since = None
+            recorder = self.caller.recorder
+            if recorder is not None and recorder.state is RecorderState.PAUSED:
+                recorder.resume()
+            if self.caller.state is LegState.ANSWERED and self.agent.state is LegState.ANSWERED:
+                self.caller.bridge(self.agent)  # stops the music and taps the recording again
+
+    def seconds(self) -> float:
+        ongoing = self.clock.now() - self.since if self.since is not None else 0.0
+        return self.total + ongoing
 
 
 def _ended(leg: Leg) -> bool:

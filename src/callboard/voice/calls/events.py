@@ -10,6 +10,8 @@ __all__ = [
     "Answered",
     "Dtmf",
     "DtmfSource",
+    "FarEndHeld",
+    "FarEndResumed",
     "Hangup",
     "HangupCause",
     "Held",
@@ -80,6 +82,20 @@ class Resumed:
 
 
 @dataclass(frozen=True, slots=True)
+class FarEndHeld:
+    """The far end put us on hold (a re-INVITE with sendonly or inactive): it no longer listens."""
+
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class FarEndResumed:
+    """The far end took us off hold (a re-INVITE with sendrecv again)."""
+
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
 class Hangup:
     """The leg is over; `remote` when the far end (or the network) ended it."""
 
@@ -88,7 +104,7 @@ class Hangup:
     remote: bool = True
 
 
-LegEvent = Ringing | Answered | Dtmf | Held | Resumed | Hangup
+LegEvent = Ringing | Answered | Dtmf | Held | Resumed | FarEndHeld | FarEndResumed | Hangup
 
 
 def digit_of_info(body: bytes, content_type: str | None) -> str | None:

@@ -22,6 +22,8 @@ from callboard.voice.calls.events import (
     Answered,
     Dtmf,
     DtmfSource,
+    FarEndHeld,
+    FarEndResumed,
     Hangup,
     HangupCause,
     Held,
@@ -344,6 +346,12 @@ class Leg:
         else:
             raise LegEndedError(f"{self!r} ended during a re-INVITE", state=self.state.value)
 
+    @property
+    def held_by_far_end(self) -> bool:
+        """The far end's last offer put us on hold: we may only send (recvonly) or nothing (inactive)."""
+        audio = self.media.audio
+        return audio is not None and audio.direction in (Direction.RECVONLY, Direction.INACTIVE)
+
     # -- bridging and recording
 
     def bridge(self, other: Leg) -> Bridge:
@@ -365,6 +373,11 @@ class Leg:
             leg.bridge_, leg.peer, leg.recorder = bridge, peer, recorder
             leg._set_state(S.BRIDGED)
         return bridge
+
+    def split(self) -> None:
+        """Disconnects the two legs but keeps their recording for when they are bridged again (a hold)."""
+        self._require(S.BRIDGED, action="split")
+        self._split(final=False)
 
     def unbridge(self) -> None:
         """Disconnects the two legs (both stay answered) and stops the recording of the pair."""
@@ -414,11 +427,15 @@ class Leg:
             if self.state is S.NEW:
                 self._set_state(S.RINGING, Ringing(self.monotonic()))
         elif isinstance(event, sip.RemoteOffer):
+            was_held = self.held_by_far_end
             answer = self.media.answer_reoffer(event.sdp)
             if answer is None:
                 call.reject_offer(488)
             else:
                 call.accept_offer(answer)
+                if self.held_by_far_end != was_held and self.state is not S.ENDED:
+                    now = self.monotonic()
+                    self.feed.publish(FarEndHeld(now) if self.held_by_far_end else FarEndResumed(now))
         elif isinstance(event, sip.Info):
             digit = digit_of_info(event.body, event.content_type)
             if digit is not None:
