@@ -14,6 +14,7 @@ from typing import Protocol
 from callboard.core.clock import Clock
 
 from .call_events import CallListener
+from .caller_id import CallerId
 from .client_transaction import ClientTransaction
 from .dialog import DialogId
 from .fields import Via
@@ -262,10 +263,18 @@ class UserAgent:
         from_: NameAddr | None = None,
         destination: Destination | None = None,
         headers: Iterable[tuple[str, str]] = (),
+        caller_id: CallerId | None = None,
     ) -> OutgoingCall:
-        """Starts a call to `target`, sent to `destination` (default: the target's host and port)."""
+        """Starts a call to `target`, sent to `destination` (default: the target's host and port).
+
+        `caller_id` sets From (unless `from_` is given, which wins) and adds P-Asserted-Identity and Privacy.
+        """
         uri = parse_uri(target, "target") if isinstance(target, str) else target
-        local = from_ or NameAddr(SipUri(self._sent_by[0], self.user_part))
+        host = self._sent_by[0]
+        if caller_id is not None:
+            headers = [*caller_id.headers(host), *headers]
+            from_ = from_ or caller_id.from_address(host)
+        local = from_ or NameAddr(SipUri(host, self.user_part))
         request_headers = Headers()
         request_headers.add("Max-Forwards", "70")
         request_headers.add("From", str(local.with_tag(self.new_tag())))
