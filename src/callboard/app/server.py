@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any, TypeVar
 
 import uvicorn
@@ -63,6 +64,8 @@ async def serve(
             session_ttl=settings.session_ttl_seconds,
             secure_cookies=settings.secure_cookies,
             login_rate_limit=settings.login_rate_limit,
+            sip_realm=settings.sip_realm,
+            recordings_dir=Path(settings.recordings_dir),
         )
         config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level=settings.log_level)
         server = uvicorn.Server(config)

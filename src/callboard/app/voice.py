@@ -214,7 +214,7 @@ class CenterRouting:
         names = set(self.directory.usernames(worker_sid))
         if not names:
             return []
-        contacts = []
+        contacts: list[AgentContact] = []
         for aor in self.bindings.aors:
             if not any(aor.startswith(f"sip:{name}@") or aor.startswith(f"sips:{name}@") for name in names):
                 continue
