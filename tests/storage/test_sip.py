@@ -109,3 +109,17 @@ async def test_users_of_worker(store: Store) -> None:
     assert [u["username"] for u in await store.users_of_worker("WS1", "WK1")] == ["alice", "bob"]
     assert [u["username"] for u in await store.users_of_worker("WS2", "WK1")] == ["dave"]
     assert await store.users_of_worker("WS1", "WK9") == []
+
+
+async def test_every_users_credentials_are_listed_at_once_for_the_registrar(store: Store) -> None:
+    bob = await store.create_user("bob", "argon", "agent", workspace_sid="WS1", worker_sid="WK2")
+    alice = await store.create_user("alice", "argon", "agent", workspace_sid="WS1", worker_sid="WK1")
+    await store.create_user("carol", "argon", "supervisor", workspace_sid="WS1")  # no SIP credentials
+    await store.set_sip_credentials(bob["id"], "callboard", MD5, SHA256)
+    await store.set_sip_credentials(alice["id"], "other", MD5, SHA256)
+    listed = await store.list_sip_credentials()
+    assert [(c["username"], c["realm"], c["worker_sid"]) for c in listed] == [
+        ("alice", "other", "WK1"),
+        ("bob", "callboard", "WK2"),
+    ]
+    assert listed[1] == await store.get_sip_credentials("bob")

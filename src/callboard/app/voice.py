@@ -72,14 +72,12 @@ class Directory:
         ha1: dict[tuple[str, Algorithm], str] = {}
         usernames: dict[str, list[str]] = {}
         for user in await self.store.list_users():
-            if user.get("disabled"):
-                continue
-            if user.get("worker_sid"):
+            if user.get("worker_sid") and not user.get("disabled"):
                 usernames.setdefault(user["worker_sid"], []).append(user["username"])
-            credentials = await self.store.get_sip_credentials(user["username"])
-            if credentials is not None and credentials["realm"] == self.realm:
-                ha1[(user["username"], Algorithm.MD5)] = credentials["ha1_md5"]
-                ha1[(user["username"], Algorithm.SHA_256)] = credentials["ha1_sha256"]
+        for credentials in await self.store.list_sip_credentials():
+            if credentials["realm"] == self.realm and not credentials["disabled"]:
+                ha1[(credentials["username"], Algorithm.MD5)] = credentials["ha1_md5"]
+                ha1[(credentials["username"], Algorithm.SHA_256)] = credentials["ha1_sha256"]
         self._ha1, self._usernames = ha1, usernames
 
     def lookup(self, username: str, realm: str, algorithm: Algorithm) -> Ha1 | None:

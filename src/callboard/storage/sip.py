@@ -68,17 +68,27 @@ class SipMixin(StoreBase):
     async def get_sip_credentials(self, username: str) -> dict[str, Any] | None:
         """{username, realm, ha1_md5, ha1_sha256, worker_sid, workspace_sid, disabled}, or None when the user
         is unknown or has no SIP credentials. A disabled user's are returned too: the caller refuses them."""
-        query = select(
-            users.c.username,
-            users.c.sip_realm.label("realm"),
-            users.c.sip_ha1_md5.label("ha1_md5"),
-            users.c.sip_ha1_sha256.label("ha1_sha256"),
-            users.c.worker_sid,
-            users.c.workspace_sid,
-            users.c.disabled,
-        ).where(users.c.username == username)
         async with self._engine.connect() as conn:
-            row = (await conn.execute(query)).mappings().first()
+            row = (await conn.execute(_CREDENTIALS.where(users.c.username == username))).mappings().first()
         if row is None or row["realm"] is None or row["ha1_md5"] is None or row["ha1_sha256"] is None:
             return None
         return dict(row)
+
+    async def list_sip_credentials(self) -> list[dict[str, Any]]:
+        """The SIP credentials of every user that has them (as `get_sip_credentials`), by username."""
+        query = _CREDENTIALS.where(
+            users.c.sip_realm.is_not(None), users.c.sip_ha1_md5.is_not(None), users.c.sip_ha1_sha256.is_not(None)
+        ).order_by(users.c.username)
+        async with self._engine.connect() as conn:
+            return [dict(row) for row in (await conn.execute(query)).mappings()]
+
+
+_CREDENTIALS = select(
+    users.c.username,
+    users.c.sip_realm.label("realm"),
+    users.c.sip_ha1_md5.label("ha1_md5"),
+    users.c.sip_ha1_sha256.label("ha1_sha256"),
+    users.c.worker_sid,
+    users.c.workspace_sid,
+    users.c.disabled,
+)
