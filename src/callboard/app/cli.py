@@ -186,7 +186,7 @@ def demo(
     logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
 
     async def before(center: Center) -> None:
-        changes = await apply_center(center, desired)  # type: ignore[arg-type]
+        changes = await apply_center(center, desired, sip_realm=settings.sip_realm)  # type: ignore[arg-type]
         out.print(f"Applied {path}: {len(changes)} changes.")
 
     async def beside(center: Center, server: uvicorn.Server, voice: VoiceNode | None) -> None:
