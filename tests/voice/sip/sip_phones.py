@@ -27,6 +27,7 @@ class Phone:
     calls: list[IncomingCall] = field(default_factory=list)
     on_incoming: Callable[[IncomingCall], None] | None = None
     offer_answer: bytes | None = None
+    on_event: Callable[[InviteSession, CallEvent], None] | None = None
 
     def on_incoming_call(self, call: IncomingCall) -> None:
         self.calls.append(call)
@@ -37,6 +38,8 @@ class Phone:
         self.events.append((round(self.scheduler.now() - START, 3), event))
         if isinstance(event, RemoteOffer) and self.offer_answer is not None:
             call.accept_offer(self.offer_answer)
+        if self.on_event is not None:
+            self.on_event(call, event)
 
     def kinds(self) -> list[str]:
         return [type(event).__name__ for _, event in self.events]

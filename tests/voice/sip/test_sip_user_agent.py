@@ -10,6 +10,7 @@ from callboard.voice.sip.message import Request, Response
 from callboard.voice.sip.registrar import Registrar
 from callboard.voice.sip.transport_port import Destination, Transport
 from callboard.voice.sip.uri import AbsoluteUri
+from callboard.voice.sip.user_agent import UserAgent
 
 ALICE = ("192.0.2.1", 5060)
 
@@ -26,22 +27,37 @@ def answer_to(request: Request) -> Response:
 def test_options_gets_200_with_allow_accept_and_supported() -> None:
     response = answer_to(make_request("OPTIONS"))
     assert response.status_code == 200
-    assert response.headers.get("Allow") == "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO"
+    assert response.headers.get("Allow") == "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, REFER, NOTIFY"
     assert response.headers.get("Accept") == "application/sdp"
-    assert "Supported" in response.headers
+    assert response.headers.get("Supported") == "replaces"
     assert response.headers.to is not None and response.headers.to.tag
 
 
 def test_unknown_method_gets_405_with_allow() -> None:
     response = answer_to(make_request("SUBSCRIBE"))
     assert response.status_code == 405
-    assert response.headers.get("Allow") == "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO"
+    assert response.headers.get("Allow") == "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, REFER, NOTIFY"
 
 
 def test_in_dialog_request_for_no_dialog_gets_481() -> None:
     assert answer_to(make_request("BYE", to_tag="nosuchdialog")).status_code == 481
     assert answer_to(make_request("INVITE", to_tag="nosuchdialog")).status_code == 481
     assert answer_to(make_request("BYE")).status_code == 481  # a BYE outside any dialog
+
+
+def test_refer_and_notify_outside_a_dialog_are_refused() -> None:
+    assert answer_to(make_request("REFER")).status_code == 403
+    assert answer_to(make_request("NOTIFY")).status_code == 481  # RFC 6665: no such subscription
+    assert answer_to(make_request("REFER", to_tag="nosuchdialog")).status_code == 481
+
+
+def test_require_replaces_is_supported_and_the_owners_extensions_are_added() -> None:
+    request = make_request("OPTIONS")
+    request.headers.add("Require", "replaces")
+    assert answer_to(request).status_code == 200
+    t = line()
+    ua = UserAgent(t.bob_phone, scheduler=t.scheduler, clock=t.scheduler.clock, supported=["timer", "replaces"])
+    assert ua.supported == ("replaces", "timer")
 
 
 def test_cancel_for_no_invite_gets_481() -> None:

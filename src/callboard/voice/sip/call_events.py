@@ -9,6 +9,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Protocol
 
+from .refer import ReplacesTarget
+from .uri import NameAddr, Uri
+
 if TYPE_CHECKING:
     from .invite_session import InviteSession
 
@@ -24,6 +27,8 @@ __all__ = [
     "OfferRejected",
     "RemoteOffer",
     "Ringing",
+    "TransferProgress",
+    "TransferRequested",
     "cause_of_status",
 ]
 
@@ -107,7 +112,46 @@ class Info:
     content_type: str | None
 
 
-CallEvent = Ringing | EarlyMedia | Answered | Hangup | RemoteOffer | OfferAnswered | OfferRejected | Info
+@dataclass(frozen=True)
+class TransferRequested:
+    """The far end asks us to call `refer_to` in its place (a REFER, RFC 3515): a blind transfer, or an attended
+    one when `replaces` names the call the new one is to replace at its end (RFC 3891; `UserAgent.find_replaced`
+    tells whether that call is one of ours).
+
+    The owner reports how the new call goes with `call.report_transfer(status_code)`: 180 while it rings, 200 once
+    answered, the failure's status otherwise; each report reaches the far end as a NOTIFY.
+    """
+
+    at: float
+    refer_to: Uri
+    replaces: ReplacesTarget | None = None
+    referred_by: NameAddr | None = None
+    refer_id: int = 0
+
+
+@dataclass(frozen=True)
+class TransferProgress:
+    """How a transfer we asked for (`call.transfer`) goes: the status of the far end's call to the target (from its
+    NOTIFY), or the refusal of the request itself (408 when it went unanswered). `final` once nothing more comes."""
+
+    at: float
+    status_code: int
+    final: bool
+    refer_id: int = 0
+
+
+CallEvent = (
+    Ringing
+    | EarlyMedia
+    | Answered
+    | Hangup
+    | RemoteOffer
+    | OfferAnswered
+    | OfferRejected
+    | Info
+    | TransferRequested
+    | TransferProgress
+)
 
 
 class CallListener(Protocol):

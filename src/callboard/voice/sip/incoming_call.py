@@ -21,13 +21,24 @@ S = CallState
 class IncomingCall(InviteSession):
     """An INVITE we received; its owner calls `ring`, `early_media`, `answer` or `reject` when it is ready.
 
-    `offer` is the caller's SDP (empty for an offerless INVITE, whose answer then comes in the ACK).
+    `offer` is the caller's SDP (empty for an offerless INVITE, whose answer then comes in the ACK). `replaces` is
+    the call of ours this one takes over (its INVITE had a Replaces, RFC 3891: a transfer completed, or a pickup):
+    the owner swaps it in, then hangs the replaced call up; nothing here does that on its own.
     """
 
-    def __init__(self, ua: UserAgent, tx: ServerTransaction, invite: Request, listener: CallListener) -> None:
+    def __init__(
+        self,
+        ua: UserAgent,
+        tx: ServerTransaction,
+        invite: Request,
+        listener: CallListener,
+        *,
+        replaces: InviteSession | None = None,
+    ) -> None:
         super().__init__(ua, invite, listener, ua.new_tag())
         self.tx = tx
         self.offer = invite.body
+        self.replaces = replaces
 
     @property
     def invite_key(self) -> tuple[str | None, str | None, int | None]:

@@ -14,9 +14,12 @@ from .client_transaction import ClientTransaction
 from .dialog import Dialog
 from .message import Request, Response
 from .ok_retransmitter import OkRetransmitter
+from .refer import ReplacesTarget
 from .server_transaction import ServerTransaction
 from .transaction import Transaction
+from .transfer import ReferUsages
 from .transport_port import Destination, Transport
+from .uri import NameAddr, Uri, parse_uri
 
 if TYPE_CHECKING:
     from .user_agent import UserAgent
@@ -67,6 +70,7 @@ class InviteSession:
         self._ok: OkRetransmitter | None = None  # a 2xx to an INVITE of ours, resent until its ACK
         self._ok_cseq = 0
         self._acks: dict[tuple[str, int], Request] = {}  # (remote tag, CSeq) -> ACK sent, for retransmitted 2xx
+        self._refers = ReferUsages(self)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.call_id} {self.state.value}>"
@@ -74,6 +78,11 @@ class InviteSession:
     @property
     def terminated(self) -> bool:
         return self.state is S.TERMINATED
+
+    @property
+    def in_dialog(self) -> bool:
+        """Whether requests can go inside the call's dialog: it is early or confirmed, no BYE sent."""
+        return self.state in (S.EARLY, S.CONFIRMED) and self.dialog is not None
 
     # The one state setter (STYLE item 3): logs the move and emits the event that goes with it.
 
@@ -84,6 +93,7 @@ class InviteSession:
         self.state = state
         logger.debug("call %s: %s -> %s", self.call_id, old.value, state.value)
         if state is S.TERMINATED:
+            self._refers.end()
             if self._ok is not None:
                 self._ok.stop()
             if self.dialog is not None:
@@ -151,6 +161,36 @@ class InviteSession:
         request = self._dialog().create_request(method, body=body, content_type=content_type, headers=headers)
         return self.ua.send_request(request, self, self._next_hop())
 
+    # Transfers (RFC 3515, RFC 3891).
+
+    def transfer(
+        self,
+        target: Uri | str,
+        *,
+        replaces: InviteSession | ReplacesTarget | None = None,
+        referred_by: NameAddr | None = None,
+        headers: Iterable[tuple[str, str]] = (),
+    ) -> int:
+        """Asks the far end to call `target` in our place (a REFER); returns the transfer's id.
+
+        Blind without `replaces`; attended with it: the far end's call to `target` is to replace that call of ours
+        (a session we have with `target`, or its ReplacesTarget) at `target`'s end (RFC 5589 §7). The far end's
+        progress comes back as `TransferProgress` events; hanging up once it is final is the owner's choice.
+        """
+        self._require(S.CONFIRMED, action="transfer")
+        uri = parse_uri(target, "target") if isinstance(target, str) else target
+        if isinstance(replaces, InviteSession):
+            replaces = ReplacesTarget.for_dialog(replaces._dialog())
+        return self._refers.refer(uri, replaces=replaces, referred_by=referred_by, headers=headers)
+
+    def report_transfer(self, status_code: int, reason: str | None = None, *, refer_id: int | None = None) -> bool:
+        """Tells the far end how the call it asked for (`TransferRequested`) goes: 180, 200, 486... as a NOTIFY.
+
+        `refer_id` picks the transfer (by default the latest one not settled). A 2xx or any final status settles it.
+        Returns False when there is no one to tell any more (the call or the transfer is over).
+        """
+        return self._refers.report(status_code, reason, refer_id)
+
     # Requests of theirs inside the dialog, matched by the user agent.
 
     def receive_request(self, tx: ServerTransaction, request: Request) -> None:
@@ -170,6 +210,13 @@ class InviteSession:
             self._emit(Info(self._now(), request.body, content_type.mime_type if content_type else None))
         elif method == "OPTIONS":
             self.ua.respond(tx, request, 200, headers=self.ua.capabilities())
+        elif method == "REFER":
+            if self.in_dialog:
+                self._refers.receive_refer(tx, request)
+            else:
+                self.ua.respond(tx, request, 481)  # the call is ending: nothing to transfer
+        elif method == "NOTIFY":
+            self._refers.receive_notify(tx, request)
         else:
             self.ua.respond(tx, request, 405, headers=self.ua.capabilities()[:1])
 
@@ -261,6 +308,8 @@ class InviteSession:
                 self._initial_response(response)
             elif 200 <= response.status_code < 300:
                 self.receive_stray_2xx(response)  # a re-INVITE's 2xx again, through its Accepted transaction
+        elif tx.method in ("REFER", "NOTIFY"):
+            self._refers.on_response(tx, response)
 
     def _is_initial(self, tx: ClientTransaction) -> bool:
         """Whether `tx` carries the INVITE that made the call (the caller's side)."""
@@ -310,7 +359,9 @@ class InviteSession:
         self._transaction_failed(tx, HangupCause.TRANSPORT_ERROR)
 
     def _transaction_failed(self, tx: Transaction, cause: HangupCause) -> None:
-        if tx.request is self._bye:
+        if tx.method in ("REFER", "NOTIFY"):
+            self._refers.on_failure(tx)
+        elif tx.request is self._bye:
             self._end(self._bye_cause, remote=False)
         elif tx.request is self._reinvite_out:
             self._reinvite_out = None

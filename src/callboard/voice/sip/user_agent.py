@@ -17,12 +17,14 @@ from .call_events import CallListener
 from .caller_id import CallerId
 from .client_transaction import ClientTransaction
 from .dialog import DialogId
+from .errors import SipParseError
 from .fields import Via
 from .headers import Header, Headers
 from .incoming_call import IncomingCall
-from .invite_session import InviteSession
+from .invite_session import CallState, InviteSession
 from .message import Request, Response
 from .outgoing_call import OutgoingCall
+from .refer import ReplacesTarget
 from .registrar import Registrar
 from .scheduler import Scheduler
 from .server_transaction import ServerTransaction
@@ -32,12 +34,14 @@ from .transport_port import Destination, SipTransportError, Transport
 from .transports.via import response_destination
 from .uri import AbsoluteUri, NameAddr, SipUri, Uri, parse_uri
 
-__all__ = ["ACCEPT", "ALLOW", "UserAgent", "UserAgentUser", "resolve_uri"]
+__all__ = ["ACCEPT", "ALLOW", "SUPPORTED", "UserAgent", "UserAgentUser", "resolve_uri"]
 
 logger = logging.getLogger(__name__)
 
-ALLOW = ("INVITE", "ACK", "CANCEL", "BYE", "OPTIONS", "INFO")
+ALLOW = ("INVITE", "ACK", "CANCEL", "BYE", "OPTIONS", "INFO", "REFER", "NOTIFY")
 ACCEPT = ("application/sdp",)
+# Extensions served whatever the owner adds: INVITEs that replace a call (RFC 3891).
+SUPPORTED = ("replaces",)
 
 
 class UserAgentUser(CallListener, Protocol):
@@ -80,7 +84,7 @@ class UserAgent:
         self.clock = clock
         self.timers = timers
         self.user_part = user_part
-        self.supported = tuple(supported)
+        self.supported = tuple(dict.fromkeys([*SUPPORTED, *supported]))
         self.new_tag = tag_factory
         self.resolve = resolve
         self.registrar = registrar
@@ -161,7 +165,13 @@ class UserAgent:
                 self.refused += 1
                 self.respond(tx, request, 503, headers=[("Retry-After", str(retry_after))])
                 return
-            call = IncomingCall(self, tx, request, self.user)
+            replaced: InviteSession | None = None
+            if "Replaces" in request.headers:
+                status, replaced = self._replaced(request)
+                if status is not None:
+                    self.respond(tx, request, status)
+                    return
+            call = IncomingCall(self, tx, request, self.user, replaces=replaced)
             self._invites[tx] = call
             self.user.on_incoming_call(call)
         elif request.method == "OPTIONS":
@@ -169,8 +179,10 @@ class UserAgent:
         elif request.method == "REGISTER" and self.registrar is not None:
             transport = "TCP" if tx.transport.reliable else "UDP"
             tx.send_response(self.registrar.handle(request, source=tx.destination, transport=transport))
+        elif request.method == "REFER":
+            self.respond(tx, request, 403, reason="Out-Of-Dialog REFER Not Allowed")
         else:
-            self.respond(tx, request, 481)  # BYE, INFO outside a dialog
+            self.respond(tx, request, 481)  # BYE, INFO, NOTIFY outside a dialog
 
     def on_ack(self, request: Request, transport: Transport, source: Destination) -> None:
         session = self._dialogs.get(DialogId.of_request(request))
@@ -207,6 +219,32 @@ class UserAgent:
             if isinstance(session, IncomingCall) and session.invite_key == key:
                 return session
         return None
+
+    # Replaces (RFC 3891 §3).
+
+    def find_replaced(self, target: ReplacesTarget) -> InviteSession | None:
+        """The call of ours a Replaces names (its to-tag is our tag), whatever its state; None if there is none."""
+        return self._dialogs.get(DialogId(target.call_id, target.to_tag, target.from_tag))
+
+    def _replaced(self, request: Request) -> tuple[int | None, InviteSession | None]:
+        """The call a new INVITE's Replaces takes over, or the status refusing it (RFC 3891 §3)."""
+        values = request.headers.get_all("Replaces")
+        try:
+            if len(values) != 1:
+                raise SipParseError("Replaces", "more than one", 0)
+            target = ReplacesTarget.parse(values[0])
+        except SipParseError:
+            return 400, None
+        session = self.find_replaced(target)
+        if session is None:
+            return 481, None
+        if session.state in (CallState.TERMINATING, CallState.TERMINATED):
+            return 603, None
+        if isinstance(session, OutgoingCall) and session.state is not CallState.CONFIRMED:
+            return 481, None  # an early dialog we started is left alone
+        if target.early_only and session.state is CallState.CONFIRMED:
+            return 486, None
+        return None, session
 
     # §8.2 checks, in the RFC's order, with loop protection first.
 
@@ -245,8 +283,9 @@ class UserAgent:
         *,
         to_tag: str | None = None,
         headers: Iterable[tuple[str, str]] = (),
+        reason: str | None = None,
     ) -> Response:
-        response = Response.for_request(request, status, to_tag=to_tag or self.new_tag())
+        response = Response.for_request(request, status, reason, to_tag=to_tag or self.new_tag())
         for name, value in headers:
             response.headers.add(name, value)
         tx.send_response(response)
