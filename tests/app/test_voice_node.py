@@ -3,6 +3,7 @@ from routing, agents' SIP credentials come from the store, and the NAT rule for 
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from callboard.app.center import Center
@@ -11,9 +12,16 @@ from callboard.config.settings import Settings
 from callboard.core.clock import SystemClock
 from callboard.routing.model import TaskStatus
 from callboard.routing.workspace import Workspace
-from callboard.voice.sip.bindings import Binding
-from callboard.voice.sip.digest import Algorithm, Ha1, ha1
+from callboard.voice.sip.bindings import Binding, MemoryBindingStore
+from callboard.voice.sip.call_events import CallEvent
+from callboard.voice.sip.digest import Algorithm, DigestAuthenticator, Ha1, Password, ha1
+from callboard.voice.sip.incoming_call import IncomingCall
+from callboard.voice.sip.invite_session import InviteSession
+from callboard.voice.sip.registrar import Registrar
+from callboard.voice.sip.scheduler import AsyncioScheduler
+from callboard.voice.sip.transports import UdpTransport
 from callboard.voice.sip.uri import NameAddr, SipUri
+from callboard.voice.sip.user_agent import UserAgent
 from conftest import Database
 
 CONFIG = {"task_routing": {"filters": [], "default_filter": {"queue": "support"}}}
@@ -118,3 +126,55 @@ def test_a_phone_is_reached_at_its_contact_unless_nat_or_a_connection_says_other
     assert _reach(over_tcp) == ("192.0.2.5", 50000)  # back over the phone's own connection
     assert _reach(binding(aor, "<sip:ann@192.0.2.5>", now)) is None
     assert isinstance(same_host.contact.uri, SipUri)
+
+
+class NoCalls:
+    def on_incoming_call(self, call: IncomingCall) -> None:
+        call.reject(403)
+
+    def on_call_event(self, call: InviteSession, event: CallEvent) -> None:
+        pass
+
+
+async def test_the_trunk_account_is_registered_and_probed_and_unregistered_on_stop(
+    database: Database, tmp_path: Path
+) -> None:
+    """The provider is played by a second user agent with a registrar of its own, over real UDP."""
+    clock = SystemClock()
+    provider_bindings = MemoryBindingStore(clock)
+    provider = UserAgent(
+        NoCalls(), scheduler=AsyncioScheduler(clock), clock=clock,
+        registrar=Registrar(
+            provider_bindings, clock, domains=None,
+            authenticator=DigestAuthenticator("trunk.test", clock, secret=b"s" * 32, algorithms=[Algorithm.MD5]),
+            credentials=lambda user, realm, algorithm: Password("trunk-pass") if user == "acme" else None,
+        ),
+    )  # fmt: skip
+    provider_transport = await UdpTransport.open(provider, "127.0.0.1", 0)
+    provider.bind(provider_transport, sent_by=provider_transport.sent_by)
+    port = provider_transport.local_address[1]
+    store = await database.open()
+    await store.migrate()
+    center = await Center.start(store, clock, timers=False)
+    trunk_settings = settings(tmp_path).model_copy(
+        update={
+            "sip_trunk": f"sip:127.0.0.1:{port}", "sip_trunk_username": "acme", "sip_trunk_password": "trunk-pass",
+            "sip_trunk_keepalive_seconds": 0.2, "sip_transports": "udp",
+        }
+    )  # fmt: skip
+    node = await VoiceNode.start(trunk_settings, center, clock)
+    try:
+        assert node.trunk is not None and node.trunk.registration is not None
+        for _ in range(100):
+            if node.trunk.registration.registered and node.trunk.up:
+                break
+            await asyncio.sleep(0.05)
+        assert node.trunk.registration.registered and node.trunk.up
+        [bound] = provider_bindings.lookup("sip:acme@127.0.0.1")
+        assert isinstance(bound.contact.uri, SipUri) and bound.contact.uri.port == node.port()
+    finally:
+        await node.stop()
+        await center.stop()
+        await store.close()
+        await provider_transport.close()
+    assert provider_bindings.lookup("sip:acme@127.0.0.1") == []  # unregistered on the way out

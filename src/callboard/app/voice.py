@@ -35,8 +35,10 @@ from callboard.voice.media.clock import AsyncioMediaClock
 from callboard.voice.media.playback import Prompt
 from callboard.voice.media.ports import RtpPortPool
 from callboard.voice.sip.bindings import Binding, MemoryBindingStore
-from callboard.voice.sip.digest import Algorithm, DigestAuthenticator, Ha1
+from callboard.voice.sip.digest import Algorithm, DigestAuthenticator, DigestClient, Ha1
+from callboard.voice.sip.options_prober import OptionsProber, ProbeSettings, ProbeStatus, ProbeTarget
 from callboard.voice.sip.registrar import Registrar
+from callboard.voice.sip.registration import OutboundRegistration, RegistrationStatus
 from callboard.voice.sip.scheduler import AsyncioScheduler
 from callboard.voice.sip.transaction import TimerSettings
 from callboard.voice.sip.transports import TcpTransport, TlsTransport, UdpTransport
@@ -335,6 +337,7 @@ class VoiceNode:
     stored_bindings: StoredBindings
     media_clock: AsyncioMediaClock
     transports: list[UdpTransport | TcpTransport] = field(default_factory=list)
+    trunk: Trunk | None = None
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     subscription: Subscription | None = None
 
@@ -399,6 +402,8 @@ class VoiceNode:
         except BaseException:
             await node.stop()
             raise
+        if settings.sip_trunk:
+            node.trunk = Trunk.start(settings, node.ua)
         await release_orphans(center, b2bua.live_call_sids())
         node.subscription = center.bus.subscribe(_is_voice_event)
         loop = asyncio.get_running_loop()
@@ -448,10 +453,77 @@ class VoiceNode:
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
         await self.b2bua.close()
+        if self.trunk is not None:
+            await self.trunk.stop()
         for transport in self.transports:
             await transport.close()
         await self.stored_bindings.close()
         await self.media_clock.stop()
+
+
+@dataclass
+class Trunk:
+    """The SIP trunk of the node: its account kept registered (when it has one) and OPTIONS probes of it."""
+
+    uri: SipUri
+    registration: OutboundRegistration | None
+    prober: OptionsProber | None
+
+    @classmethod
+    def start(cls, settings: Settings, ua: UserAgent) -> Trunk:
+        try:
+            uri = SipUri.parse(settings.sip_trunk or "", "sip_trunk")
+        except ValueError as exc:
+            raise ValidationError(f"sip_trunk is not a SIP URI: {exc}", field="sip_trunk") from None
+        registration = None
+        if settings.sip_trunk_username and settings.sip_trunk_register:
+            credentials = DigestClient(settings.sip_trunk_username, settings.sip_trunk_password or "")
+            registration = OutboundRegistration(
+                ua,
+                SipUri(uri.host, settings.sip_trunk_username, port=uri.port, scheme=uri.scheme),
+                credentials=credentials,
+                expires=settings.sip_trunk_register_seconds,
+                listener=_log_registration,
+            )
+            registration.start()
+        prober = None
+        if settings.sip_trunk_keepalive_seconds > 0:
+            prober = OptionsProber(
+                ua, settings=ProbeSettings(interval=settings.sip_trunk_keepalive_seconds), listener=_log_reachability
+            )
+            prober.start([uri])
+        return cls(uri, registration, prober)
+
+    @property
+    def up(self) -> bool:
+        """The trunk answers its probes (True when it is not probed)."""
+        return self.prober is None or bool(self.prober.up())
+
+    async def stop(self) -> None:
+        if self.prober is not None:
+            self.prober.stop()
+        if self.registration is not None and self.registration.registered:
+            self.registration.stop(unregister=True)
+            for _ in range(50):  # the un-REGISTER's answer, briefly
+                if not self.registration.registered:
+                    break
+                await asyncio.sleep(0.02)
+        elif self.registration is not None:
+            self.registration.stop(unregister=False)
+
+
+class _RegistrationLog:
+    def on_registration_changed(self, registration: OutboundRegistration, status: RegistrationStatus) -> None:
+        log.info("trunk registration %s: %s %s", registration.aor, status.state.value, status.reason)
+
+
+class _ReachabilityLog:
+    def on_reachability_changed(self, target: ProbeTarget, status: ProbeStatus) -> None:
+        log.warning("trunk %s is %s", target.uri, status.reachability.value)
+
+
+_log_registration = _RegistrationLog()
+_log_reachability = _ReachabilityLog()
 
 
 def _attributes(text: str) -> dict[str, Any]:

@@ -53,6 +53,21 @@ class Settings(BaseSettings):
     sip_max_calls: int = Field(
         default=1000, ge=1, description="Calls in progress past which new INVITEs get 503 with Retry-After."
     )
+    sip_trunk: str | None = Field(
+        default=None, description="SIP URI of the trunk (the provider's proxy), e.g. sip:sip.example.net:5060."
+    )
+    sip_trunk_username: str | None = Field(default=None, description="Account at the trunk (digest user name).")
+    sip_trunk_password: str | None = Field(default=None, description="Password of the trunk account.")
+    sip_trunk_register: bool = Field(
+        default=True, description="Register the trunk account (when it has a user name), so the provider routes in."
+    )
+    sip_trunk_register_seconds: int = Field(default=3600, ge=60, description="Expiry asked for the registration.")
+    sip_trunk_keepalive_seconds: float = Field(
+        default=30.0, ge=0, description="Interval of the OPTIONS probes of the trunk (0: no probes)."
+    )
+    sip_trunk_caller_id: str | None = Field(
+        default=None, description="Number presented on calls out through the trunk (P-Asserted-Identity too)."
+    )
     rtp_port_min: int = Field(default=20000, ge=1024, le=65534, description="Lowest RTP port (even).")
     rtp_port_max: int = Field(default=30000, ge=1025, le=65535, description="Highest RTP port.")
     rtp_timeout_seconds: float = Field(default=30.0, ge=0, description="No RTP for this long ends a call (0: never).")
