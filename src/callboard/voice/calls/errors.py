@@ -5,7 +5,7 @@ from __future__ import annotations
 from callboard.core.errors import CallboardError, InvalidStateError
 from callboard.voice.calls.events import HangupCause
 
-__all__ = ["DialError", "LegEndedError", "OfferRejectedError"]
+__all__ = ["DialError", "LegEndedError", "OfferRejectedError", "TransferFailedError"]
 
 
 class LegEndedError(InvalidStateError):
@@ -28,3 +28,13 @@ class OfferRejectedError(CallboardError):
     """The far end refused our re-INVITE (hold or resume); the previous media stays."""
 
     error_id = "offer_rejected"
+
+
+class TransferFailedError(CallboardError):
+    """The far end did not complete the transfer we asked of it; `status` is the SIP status it reported."""
+
+    error_id = "transfer_failed"
+
+    def __init__(self, status: int) -> None:
+        super().__init__(f"the transfer failed with {status}", status=status)
+        self.status = status

@@ -18,6 +18,7 @@ __all__ = [
     "LegEvent",
     "Resumed",
     "Ringing",
+    "TransferRequest",
     "digit_of_info",
 ]
 
@@ -96,6 +97,19 @@ class FarEndResumed:
 
 
 @dataclass(frozen=True, slots=True)
+class TransferRequest:
+    """The far end asks us to connect it... to someone else in its place (a REFER): the owner decides, and tells
+    how it goes with `leg.report_transfer(status, refer_id)`. `target` is the URI to call; `user` its user part
+    (an extension, a queue, a number); `attended` when the far end wants its own call with `target` replaced."""
+
+    at: float
+    target: str
+    user: str | None
+    attended: bool
+    refer_id: int
+
+
+@dataclass(frozen=True, slots=True)
 class Hangup:
     """The leg is over; `remote` when the far end (or the network) ended it."""
 
@@ -104,7 +118,7 @@ class Hangup:
     remote: bool = True
 
 
-LegEvent = Ringing | Answered | Dtmf | Held | Resumed | FarEndHeld | FarEndResumed | Hangup
+LegEvent = Ringing | Answered | Dtmf | Held | Resumed | FarEndHeld | FarEndResumed | TransferRequest | Hangup
 
 
 def digit_of_info(body: bytes, content_type: str | None) -> str | None:

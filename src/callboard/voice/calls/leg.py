@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from callboard.core.errors import InvalidStateError
-from callboard.voice.calls.errors import DialError, LegEndedError, OfferRejectedError
+from callboard.voice.calls.errors import DialError, LegEndedError, OfferRejectedError, TransferFailedError
 from callboard.voice.calls.event_feed import EventFeed, EventIterator
 from callboard.voice.calls.events import (
     Answered,
@@ -30,6 +30,7 @@ from callboard.voice.calls.events import (
     LegEvent,
     Resumed,
     Ringing,
+    TransferRequest,
     digit_of_info,
 )
 from callboard.voice.calls.media import IncompatibleMediaError, LegMedia, MediaSettings
@@ -46,7 +47,7 @@ from callboard.voice.sip import call_events as sip
 from callboard.voice.sip.incoming_call import IncomingCall
 from callboard.voice.sip.invite_session import CallState, InviteSession
 from callboard.voice.sip.transport_port import Destination
-from callboard.voice.sip.uri import NameAddr, Uri
+from callboard.voice.sip.uri import NameAddr, SipUri, Uri
 from callboard.voice.sip.user_agent import UserAgent
 
 __all__ = ["DialError", "Leg", "LegEndedError", "LegState", "OfferRejectedError"]
@@ -97,6 +98,7 @@ class Leg:
         self._held_peer: Leg | None = None
         self._ended: asyncio.Future[Hangup] = self._loop.create_future()
         self._tasks: set[asyncio.Task[None]] = set()
+        self._transfers: dict[int, asyncio.Future[int]] = {}
 
     def __repr__(self) -> str:
         return f"<Leg {self.call.call_id if self.call else '-'} {self.state.value}>"
@@ -420,6 +422,40 @@ class Leg:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
+    # -- transfers (RFC 3515)
+
+    async def transfer(self, target: Uri | str, *, replacing: Leg | None = None) -> int:
+        """Asks the far end to call `target` in our place (a REFER) and waits for the outcome it reports: its
+        final status (2xx) once the far end's new call is up; `TransferFailedError` otherwise. With `replacing`
+        (our leg to `target`), an attended transfer: the far end's call replaces that leg at `target`'s end.
+        The legs stay up: hanging them up after a success is the owner's choice."""
+        self._require(S.ANSWERED, S.BRIDGED, S.HELD, action="transfer")
+        call = self.call
+        assert call is not None
+        if replacing is not None and replacing.call is None:
+            raise InvalidStateError(f"{replacing!r} has no call to replace", state=replacing.state.value)
+        refer_id: int = call.transfer(target, replaces=replacing.call if replacing is not None else None)
+        waiter = self._transfers[refer_id] = self._loop.create_future()
+        ended = asyncio.ensure_future(asyncio.shield(self._ended))
+        try:
+            await asyncio.wait({waiter, ended}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            ended.cancel()
+            self._transfers.pop(refer_id, None)
+        if not waiter.done():
+            raise LegEndedError(f"{self!r} ended during a transfer", state=self.state.value)
+        status: int = waiter.result()
+        if not 200 <= status < 300:
+            raise TransferFailedError(status)
+        return status
+
+    def report_transfer(self, status: int, refer_id: int | None = None) -> bool:
+        """Tells the far end how the transfer it asked for goes (`TransferRequest`): 100, 180, then 200 or a
+        failure status; False when it no longer listens."""
+        if self.call is None or self.state is S.ENDED:
+            return False
+        return self.call.report_transfer(status, refer_id=refer_id)
+
     # -- SIP call events (CallListener)
 
     def on_call_event(self, call: InviteSession, event: sip.CallEvent) -> None:
@@ -436,6 +472,15 @@ class Leg:
                 if self.held_by_far_end != was_held and self.state is not S.ENDED:
                     now = self.monotonic()
                     self.feed.publish(FarEndHeld(now) if self.held_by_far_end else FarEndResumed(now))
+        elif isinstance(event, sip.TransferRequested):
+            target = event.refer_to
+            user = target.user if isinstance(target, SipUri) else None
+            request = TransferRequest(self.monotonic(), str(target), user, event.replaces is not None, event.refer_id)
+            self.feed.publish(request)
+        elif isinstance(event, sip.TransferProgress):
+            transfer = self._transfers.get(event.refer_id)
+            if event.final and transfer is not None and not transfer.done():
+                transfer.set_result(event.status_code)
         elif isinstance(event, sip.Info):
             digit = digit_of_info(event.body, event.content_type)
             if digit is not None:
