@@ -230,3 +230,11 @@ def test_ack_has_no_client_transaction() -> None:
         InviteClientTransaction(
             make_request("ACK"), transport, PEER, RecordingUser(scheduler), scheduler=scheduler, clock=scheduler.clock
         )
+
+
+def test_a_non_2xx_is_acked_before_the_tu_hears_of_it() -> None:
+    _scheduler, transport, user, tx = start()
+    on_the_wire: list[str] = []
+    user.on_response = lambda tx, response: on_the_wire.extend(transport.sent_lines())  # type: ignore[method-assign]
+    tx.receive_response(respond(tx.request, 407))
+    assert [line.split(" ")[0] for line in on_the_wire] == ["INVITE", "ACK"]  # Figure 5: send ACK, resp. to TU

@@ -141,10 +141,13 @@ class InviteClientTransaction(ClientTransaction):
                 self._start_timer("timer_m", self.timers.timeout, self._terminate)
                 self._pass_up(response)
             else:
+                # Figure 5: "send ACK, resp. to TU", so that a TU sending the request again (with credentials, to
+                # another target) does so after the ACK. The response goes up even if the ACK could not be sent.
                 self._cancel_timer("timer_a", "timer_b")
                 self._set_state(S.COMPLETED)
+                acked = self._send(build_ack(self.request, response))
                 self._pass_up(response)
-                if self._send(build_ack(self.request, response)):
+                if acked and not self.terminated:
                     self._start_timer("timer_d", 0.0 if self.reliable else self.TIMER_D_UNRELIABLE, self._terminate)
         elif self.state is S.COMPLETED and code >= 300:
             self._send(build_ack(self.request, response))  # a retransmitted final response: ACK it again

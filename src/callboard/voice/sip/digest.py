@@ -326,6 +326,10 @@ class DigestClient:
             taken = True
         return taken
 
+    def new_session(self) -> DigestClient:
+        """A client with the same credentials and no challenge taken, for requests of their own (one call)."""
+        return DigestClient(self.username, self._password, algorithms=self._algorithms, cnonce=self._cnonce)
+
     def forget(self) -> None:
         """Drops every challenge taken: the next 401/407 is answered whatever its stale flag.
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from .call_events import Answered, CallListener, EarlyMedia, HangupCause, Ringing, cause_of_status
 from .client_transaction import ClientTransaction
 from .dialog import Dialog
+from .digest import DigestClient
 from .headers import Headers
 from .invite_session import CallState, InviteSession
 from .message import Request, Response
@@ -23,11 +24,21 @@ S = CallState
 
 
 class OutgoingCall(InviteSession):
-    """An INVITE we sent (built by `UserAgent.invite`); reports Ringing, EarlyMedia, Answered and Hangup."""
+    """An INVITE we sent (built by `UserAgent.invite`); reports Ringing, EarlyMedia, Answered and Hangup.
 
-    def __init__(self, ua: UserAgent, invite: Request, listener: CallListener) -> None:
+    With `credentials`, a 401 or 407 to the INVITE is answered once with the INVITE sent again, authorized, with
+    the next CSeq in the same call (RFC 3261 §22.2); its own copy keeps the nonce of this call.
+    """
+
+    MAX_CHALLENGES = 2  # a fresh challenge, then a stale one; more would be a loop
+
+    def __init__(
+        self, ua: UserAgent, invite: Request, listener: CallListener, *, credentials: DigestClient | None = None
+    ) -> None:
         from_ = invite.headers.from_
         super().__init__(ua, invite, listener, (from_.tag if from_ else None) or "")
+        self._credentials = credentials.new_session() if credentials is not None else None
+        self._challenges = 0
         self.destination: Destination = ("", 0)
         self.tx: ClientTransaction | None = None
         self._provisional_seen = False
@@ -87,11 +98,30 @@ class OutgoingCall(InviteSession):
                 self._receive_provisional(response)
         elif code < 300:
             self._receive_2xx(response)
+        elif code in (401, 407) and not self._cancel_wanted and self._answer_challenge(response):
+            return
         elif self._cancel_wanted:
             self._end(HangupCause.CANCELED, remote=False, status_code=code)
         else:
             # The transaction acknowledged it (§17.1.1.3).
             self._end(cause_of_status(code), remote=True, status_code=code)
+
+    def _answer_challenge(self, response: Response) -> bool:
+        """Sends the INVITE again with credentials for the challenge (the transaction ACKed the 401/407)."""
+        if self._credentials is None or self._challenges >= self.MAX_CHALLENGES or self.state is not S.INITIAL:
+            return False
+        self._challenges += 1
+        if not self._credentials.handle(response):
+            return False
+        dropped = ("via", "authorization", "proxy-authorization")
+        headers = Headers([h for h in self.invite.headers if h.name.lower() not in dropped])
+        headers.set("CSeq", f"{self._invite_cseq + 1} INVITE")
+        invite = Request("INVITE", self.invite.uri, headers, self.invite.body)
+        self._credentials.authorize(invite)
+        self.invite = invite
+        self._provisional_seen = False  # a CANCEL now waits for a provisional response to this INVITE (§9.1)
+        self.tx = self.ua.send_request(invite, self, self.destination)
+        return True
 
     def _receive_provisional(self, response: Response) -> None:
         to = response.headers.to

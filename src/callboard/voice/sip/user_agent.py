@@ -17,6 +17,7 @@ from .call_events import CallListener
 from .caller_id import CallerId
 from .client_transaction import ClientTransaction
 from .dialog import DialogId
+from .digest import DigestClient
 from .errors import SipParseError
 from .fields import Via
 from .headers import Header, Headers
@@ -303,10 +304,12 @@ class UserAgent:
         destination: Destination | None = None,
         headers: Iterable[tuple[str, str]] = (),
         caller_id: CallerId | None = None,
+        credentials: DigestClient | None = None,
     ) -> OutgoingCall:
         """Starts a call to `target`, sent to `destination` (default: the target's host and port).
 
         `caller_id` sets From (unless `from_` is given, which wins) and adds P-Asserted-Identity and Privacy.
+        `credentials` answer a trunk's 401/407 to the INVITE.
         """
         uri = parse_uri(target, "target") if isinstance(target, str) else target
         host = self._sent_by[0]
@@ -326,7 +329,8 @@ class UserAgent:
             request_headers.add(name, value)
         if sdp:
             request_headers.add("Content-Type", "application/sdp")
-        call = OutgoingCall(self, Request("INVITE", uri, request_headers, sdp), listener or self.user)
+        invite = Request("INVITE", uri, request_headers, sdp)
+        call = OutgoingCall(self, invite, listener or self.user, credentials=credentials)
         self._outgoing[(call.call_id, call.local_tag)] = call
         call.start(destination or self.resolve(uri))
         return call
