@@ -584,9 +584,13 @@ def entries_at(attributes: Mapping[str, Any], path: tuple[str | int, ...]) -> It
     """The entries `index_entries(attributes)` holds at one path, without collecting the others."""
     value: Any = attributes
     for segment in path:
-        if not isinstance(value, Mapping):
+        # `__class__ is dict` first: an isinstance check against the Mapping ABC costs more than the lookup.
+        if value.__class__ is not dict and not isinstance(value, Mapping):
             return
         value = value.get(segment)
+    if value.__class__ is str:  # the common case, as `_scalar_key` would key it
+        yield (path, "s", value)
+        return
     if isinstance(value, Mapping):
         return
     for element in value if isinstance(value, list | tuple) else (value,):
@@ -707,6 +711,10 @@ class Expression:
                 found.append(segments)  # type: ignore[arg-type]
         return tuple(found)
 
+    @functools.cached_property
+    def _constant_binding(self) -> tuple[Hashable, dict[str, Any]]:
+        return (self.source,), {}
+
     def task_binding(self, task_attributes: Mapping[str, Any]) -> tuple[Hashable, dict[str, Any]] | None:
         """What this worker expression reads from a task: a key, and a task scope holding only those values.
 
@@ -717,6 +725,8 @@ class Expression:
         paths = self._task_paths
         if paths is None:
             return None
+        if not paths:
+            return self._constant_binding  # reads nothing from the task (`worker.level >= 5`)
         scope: dict[str, Any] = {}
         key: list[Hashable] = [self.source]
         for segments in paths:

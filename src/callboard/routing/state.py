@@ -93,9 +93,10 @@ class WorkspaceState:
     def _emit(self, name: str, resource_type: str, resource_sid: str, **data: Any) -> None:
         self._events.append(Event(name, self.sid, resource_type, resource_sid, self.clock.now(), data))
 
-    def _emit_data(self, name: str, resource_type: str, resource_sid: str, data: dict[str, Any]) -> None:
-        """`_emit` with the data dict already built (`_task_data`), so it is not copied through keywords."""
-        self._events.append(Event(name, self.sid, resource_type, resource_sid, self.clock.now(), data))
+    def _emit_data(self, name: str, resource_type: str, resource_sid: str, data: dict[str, Any], now: float) -> None:
+        """`_emit` with the data dict already built (`_task_data`), so it is not copied through keywords, and
+        the operation's `now` (the clock does not move within one operation)."""
+        self._events.append(Event(name, self.sid, resource_type, resource_sid, now, data))
 
     def drain_events(self) -> list[Event]:
         out, self._events = self._events, []

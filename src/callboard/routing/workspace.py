@@ -11,7 +11,7 @@ import heapq
 import itertools
 import logging
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 from sortedcontainers import SortedList
@@ -73,7 +73,7 @@ class Workspace(WorkspaceState):
         )
         self._check_routable(workflow, task)
         self.tasks[task.sid] = task
-        self._emit_data(ev.TASK_CREATED, "task", task.sid, self._task_data(task))
+        self._emit_data(ev.TASK_CREATED, "task", task.sid, self._task_data(task, now), now)
         self._offer_first = task  # the TTL deadline is pushed when it could fire first (`_arm_ttl`)
         try:
             self._route(task)
@@ -91,8 +91,7 @@ class Workspace(WorkspaceState):
         The same as listing it and dispatching it alone (every other waiting task was already offered to
         every free worker it could go to), without adding to and at once removing from a `SortedList`.
         """
-        self._offer_task(task)
-        if task.is_waiting and task.sid not in self._wait_keys and self._slots(task) > 0:
+        if self._offer_task(task) > 0 and task.is_waiting and task.sid not in self._wait_keys:
             self._list(task)
 
     def _check_routable(self, workflow: Workflow, task: Task) -> None:
@@ -125,9 +124,9 @@ class Workspace(WorkspaceState):
                 self._list(task)
                 self._dirty_tasks[task.sid] = None
         if attributes is not None or priority is not None:
-            task.date_updated = self.clock.now()
+            now = task.date_updated = self.clock.now()
             self._touch(task)
-            self._emit_data(ev.TASK_UPDATED, "task", sid, self._task_data(task))
+            self._emit_data(ev.TASK_UPDATED, "task", sid, self._task_data(task, now), now)
         if assignment_status is not None:
             if assignment_status == TaskStatus.CANCELED:
                 self.cancel_task(sid, reason or "canceled")
@@ -212,7 +211,7 @@ class Workspace(WorkspaceState):
         )
         self.tasks[new.sid] = new
         self._emit(ev.TASK_TRANSFER_INITIATED, "task", sid, new_task_sid=new.sid, to_queue_sid=queue_sid)
-        self._emit_data(ev.TASK_CREATED, "task", new.sid, self._task_data(new))
+        self._emit_data(ev.TASK_CREATED, "task", new.sid, self._task_data(new, now), now)
         self._enter_step(new, forced, filter_index=None, target_index=0)
         self._touch(new)
         if res.status is ReservationStatus.ACCEPTED:
@@ -220,7 +219,7 @@ class Workspace(WorkspaceState):
         self._dispatch()
         return new
 
-    def _task_data(self, task: Task) -> dict[str, Any]:
+    def _task_data(self, task: Task, now: float) -> dict[str, Any]:
         return {
             "task_sid": task.sid,
             "workflow_sid": task.workflow_sid,
@@ -228,7 +227,7 @@ class Workspace(WorkspaceState):
             "channel": task.channel,
             "priority": task.priority,
             "status": str(task.status),
-            "age": self.clock.now() - task.date_created,
+            "age": now - task.date_created,
             "date_created": task.date_created,
             "reason": task.reason,
         }
@@ -278,7 +277,9 @@ class Workspace(WorkspaceState):
         target = targets[target_index]
         deadline = None
         if target.timeout is not None:
-            elapsed = sum(t.timeout or 0.0 for t in targets[: target_index + 1])
+            elapsed = 0.0
+            for step in targets[: target_index + 1]:
+                elapsed += step.timeout or 0.0
             deadline = task.date_entered_workflow + elapsed
         self._enter_step(task, target, filter_index=filter_index, target_index=target_index, deadline=deadline)
 
@@ -308,7 +309,7 @@ class Workspace(WorkspaceState):
             task.date_entered_queue = now
             if old_queue is not None:
                 self._emit(ev.TASK_QUEUE_MOVED, "task", task.sid, queue_sid=target.queue, from_queue_sid=old_queue)
-            self._emit_data(ev.TASK_QUEUE_ENTERED, "task", task.sid, self._task_data(task))
+            self._emit_data(ev.TASK_QUEUE_ENTERED, "task", task.sid, self._task_data(task, now), now)
         self._emit(
             ev.WORKFLOW_TARGET_MATCHED,
             "task",
@@ -446,6 +447,12 @@ class Workspace(WorkspaceState):
         return not any(self.reservations[r].worker_sid == worker.sid for r in task.reservations)
 
     def _dispatch(self) -> None:
+        if not self._wait_keys:
+            # No task is listed anywhere, so no dirty worker has work to take and no dirty task is offered
+            # (only listed tasks are). Every completion against free workers ends here.
+            self._dirty_workers.clear()
+            self._dirty_tasks.clear()
+            return
         while self._dirty_workers or self._dirty_tasks:
             if len(self._dirty_workers) == 1 and not self._dirty_tasks:
                 sid, _ = self._dirty_workers.popitem()
@@ -505,7 +512,8 @@ class Workspace(WorkspaceState):
                     break
         return None if best is None else self.tasks[best[-1]]
 
-    def _offer_task(self, task: Task) -> None:
+    def _offer_task(self, task: Task) -> int:
+        """Offer the task to the best candidates it has room for; returns how many more offers it can take."""
         slots = self._slots(task)
         created = 0
         if slots > 0:
@@ -531,6 +539,8 @@ class Workspace(WorkspaceState):
             self._fresh_step.discard(task.sid)
             if created == 0:
                 self._maybe_skip(task)
+                return self._slots(task)  # a skip may have moved the task to another queue
+        return slots - created
 
     def _candidates(self, task: Task) -> list[Worker]:
         """The ready members of the task's queue that `_can_offer` would pass, found by set operations."""
@@ -540,9 +550,9 @@ class Workspace(WorkspaceState):
         if not ready:
             return []
         expression = task.target_expression
-        workers: Iterable[Worker]
+        workers: list[Worker]
         if expression is None:
-            workers = membership.with_room(membership.member_workers[queue_sid], task.channel)
+            workers = membership.with_room(membership.members(queue_sid), task.channel)
         elif (matching := membership.matching(queue_sid, expression, task.attributes)) is not None:
             workers = membership.with_room(matching, task.channel)
         else:
@@ -555,7 +565,7 @@ class Workspace(WorkspaceState):
         if task.excluded_workers or task.reservations:
             offered = {self.reservations[r].worker_sid for r in task.reservations}
             return [w for w in workers if w.sid not in task.excluded_workers and w.sid not in offered]
-        return list(workers)
+        return workers
 
     def _maybe_skip(self, task: Task) -> None:
         targets = self._targets(task, task.filter_index)
@@ -597,12 +607,12 @@ class Workspace(WorkspaceState):
         worker.channels[task.channel].used += 1
         if task.status is TaskStatus.PENDING:
             task.set_status(TaskStatus.RESERVED, now)
-        if self._slots(task) <= 0:
+        if task.sid in self._wait_keys and self._slots(task) <= 0:
             self._unlist(task)
         self._timers.add(res.timeout_at, "reservation", res.sid, None)
         if queue.strategy is Strategy.ROUND_ROBIN:
             queue.round_robin_last = worker.seq
-        self._emit_data(ev.RESERVATION_CREATED, "reservation", res.sid, self._reservation_data(res, task))
+        self._emit_data(ev.RESERVATION_CREATED, "reservation", res.sid, self._reservation_data(res, task, now), now)
         if queue.reservation_activity_sid is not None:
             self._set_activity(worker, queue.reservation_activity_sid, end_offers=False)
         self._refresh_ready(worker)
@@ -611,8 +621,7 @@ class Workspace(WorkspaceState):
         self._touch(worker)
         return res
 
-    def _reservation_data(self, res: Reservation, task: Task) -> dict[str, Any]:
-        now = self.clock.now()
+    def _reservation_data(self, res: Reservation, task: Task, now: float) -> dict[str, Any]:
         return {
             "reservation_sid": res.sid,
             "task_sid": task.sid,
@@ -640,20 +649,21 @@ class Workspace(WorkspaceState):
     ) -> None:
         """A pending offer ends without acceptance; the task goes back to waiting if nothing else holds it."""
         task = self.tasks[res.task_sid]
-        res.set_status(status, self.clock.now())
+        now = self.clock.now()
+        res.set_status(status, now)
         self._emit(
             f"reservation.{status}",
             "reservation",
             res.sid,
             reason=reason,
-            **self._reservation_data(res, task),
+            **self._reservation_data(res, task, now),
         )
         task.reservations.discard(res.sid)
         worker = self._release(res)
         if status is ReservationStatus.REJECTED:
             task.excluded_workers.add(worker.sid)
         if requeue and task.status is TaskStatus.RESERVED and not task.reservations:
-            task.set_status(TaskStatus.PENDING, self.clock.now())
+            task.set_status(TaskStatus.PENDING, now)
         if requeue and task.is_waiting:
             if task.sid in self._expired_step and task.status is TaskStatus.PENDING:
                 self._expired_step.discard(task.sid)
@@ -677,7 +687,7 @@ class Workspace(WorkspaceState):
         self._expired_step.discard(task.sid)
         worker = self.workers[res.worker_sid]
         worker.tasks_assigned += 1
-        self._emit_data(ev.RESERVATION_ACCEPTED, "reservation", sid, self._reservation_data(res, task))
+        self._emit_data(ev.RESERVATION_ACCEPTED, "reservation", sid, self._reservation_data(res, task, now), now)
         for other_sid in list(task.reservations - {sid}) if len(task.reservations) > 1 else ():
             other = self.reservations[other_sid]
             if other.status is ReservationStatus.PENDING:
@@ -711,7 +721,7 @@ class Workspace(WorkspaceState):
         if task.status is TaskStatus.ASSIGNED and task.worker_sid == res.worker_sid:
             task.set_status(TaskStatus.WRAPPING, now)
             task.date_wrapping = now
-            self._emit_data(ev.TASK_WRAPUP, "task", task.sid, self._task_data(task))
+            self._emit_data(ev.TASK_WRAPUP, "task", task.sid, self._task_data(task, now), now)
         worker = self.workers[res.worker_sid]
         worker.talk_seconds += now - (res.date_accepted or now)
         seconds = self._wrapup_seconds(res)
@@ -723,7 +733,7 @@ class Workspace(WorkspaceState):
             "reservation",
             sid,
             wrapup_seconds=seconds,
-            **self._reservation_data(res, task),
+            **self._reservation_data(res, task, now),
         )
         self._touch(res)
         self._touch(task)
@@ -760,7 +770,7 @@ class Workspace(WorkspaceState):
         worker = self.workers[res.worker_sid]
         if was is ReservationStatus.ACCEPTED:
             worker.talk_seconds += now - (res.date_accepted or now)
-        self._emit_data(ev.RESERVATION_COMPLETED, "reservation", sid, self._reservation_data(res, task))
+        self._emit_data(ev.RESERVATION_COMPLETED, "reservation", sid, self._reservation_data(res, task, now), now)
         task.reservations.discard(sid)
         self._release(res)
         worker.last_idle = now
@@ -780,7 +790,8 @@ class Workspace(WorkspaceState):
         self._unlist(task)
         self._fresh_step.discard(task.sid)
         self._expired_step.discard(task.sid)
-        self._emit_data(event, "task", task.sid, self._task_data(task))
+        now = self.clock.now()
+        self._emit_data(event, "task", task.sid, self._task_data(task, now), now)
         self._touch(task)
         del self.tasks[task.sid]
         self._timers.went_stale(self._deadline_is_live)
