@@ -318,3 +318,14 @@ def test_transfer_needs_an_answered_call_and_report_needs_a_transfer() -> None:
     assert not ba.report_transfer(200)
     with pytest.raises(ValueError):
         ba.report_transfer(99)
+
+
+def test_a_refer_that_cannot_be_sent_is_reported_after_transfer_returns_as_503() -> None:
+    t = trio()
+    ab, _ = call(t, t.alice, t.bob, BOB_URI)
+    t.alice.link.fail = True
+    refer_id = ab.transfer(CAROL_URI)
+    assert progress(t.alice) == []  # not yet: the caller of transfer() has its id to wait on first
+    t.run()
+    assert progress(t.alice) == [(503, True)]  # RFC 3261 §8.1.3.1: a transport error is a 503
+    assert [e.refer_id for _, e in t.alice.phone.events if isinstance(e, TransferProgress)] == [refer_id]

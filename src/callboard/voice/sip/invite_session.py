@@ -360,7 +360,7 @@ class InviteSession:
 
     def _transaction_failed(self, tx: Transaction, cause: HangupCause) -> None:
         if tx.method in ("REFER", "NOTIFY"):
-            self._refers.on_failure(tx)
+            self._refers.on_failure(tx, 503 if cause is HangupCause.TRANSPORT_ERROR else 408)
         elif tx.request is self._bye:
             self._end(self._bye_cause, remote=False)
         elif tx.request is self._reinvite_out:

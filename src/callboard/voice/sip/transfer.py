@@ -69,6 +69,7 @@ class ReferUsages:
         self.session = session
         self._notifiers: dict[int, _Notifier] = {}
         self._referrals: dict[int, _Referral] = {}
+        self._sending: _Referral | None = None  # a REFER inside send_request, whose failure must wait to be told
 
     @property
     def pending(self) -> list[int]:
@@ -163,8 +164,11 @@ class ReferUsages:
         request = self.session._dialog().create_request("REFER", headers=[*extra, *headers])
         cseq = request.headers.cseq
         refer_id = cseq.number if cseq is not None else 0
-        self._referrals[refer_id] = _Referral(refer_id, request)
-        self.session.ua.send_request(request, self.session, self.session._next_hop())
+        self._referrals[refer_id] = self._sending = _Referral(refer_id, request)
+        try:
+            self.session.ua.send_request(request, self.session, self.session._next_hop())
+        finally:
+            self._sending = None
         return refer_id
 
     def receive_notify(self, tx: ServerTransaction, request: Request) -> None:
@@ -207,32 +211,40 @@ class ReferUsages:
     def on_response(self, tx: ClientTransaction, response: Response) -> bool:
         if response.status_code < 200:
             return self._owns(tx)
-        return self._finished(tx, response)
+        return self._finished(tx, response, response.status_code)
 
-    def on_failure(self, tx: Transaction) -> bool:
-        """No answer to one of our requests, or a transport error."""
-        return self._finished(tx, None)
+    def on_failure(self, tx: Transaction, status_code: int) -> bool:
+        """No answer to one of our requests (408), or a transport error (503, RFC 3261 §8.1.3.1)."""
+        return self._finished(tx, None, status_code)
 
     def _owns(self, tx: Transaction) -> bool:
         return any(n.in_flight is tx.request for n in self._notifiers.values()) or any(
             r.request is tx.request for r in self._referrals.values()
         )
 
-    def _finished(self, tx: Transaction, response: Response | None) -> bool:
+    def _finished(self, tx: Transaction, response: Response | None, code: int) -> bool:
         for notifier in list(self._notifiers.values()):
             if notifier.in_flight is tx.request:
                 self._notify_done(notifier, response)
                 return True
         for referral in list(self._referrals.values()):
             if referral.request is tx.request:
-                code = 408 if response is None else response.status_code
                 if code >= 300:
                     # Refused (or unanswered): no subscription, so nothing more will come.
                     self._referrals.pop(referral.refer_id, None)
                     referral.phase = SubscriptionPhase.TERMINATED
-                    self.session._emit(TransferProgress(self.session.ua.clock.now(), code, True, referral.refer_id))
+                    self._progress(referral, code, later=referral is self._sending)
                 return True
         return False
+
+    def _progress(self, referral: _Referral, code: int, *, later: bool) -> None:
+        ua = self.session.ua
+        event = TransferProgress(ua.clock.now(), code, True, referral.refer_id)
+        if later:
+            # Failed inside transfer(): told once it has returned the id its caller waits on.
+            ua.scheduler.call_at(ua.clock.now(), lambda: self.session._emit(event))
+        else:
+            self.session._emit(event)
 
 
 def _referred_by(request: Request) -> NameAddr | None:
