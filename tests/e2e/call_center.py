@@ -52,6 +52,7 @@ workspaces:
     queues:
       - {{name: sales, target_workers: 'skills HAS "sales"'}}
       - {{name: support, target_workers: 'skills HAS "support"'}}
+      - {{name: billing, target_workers: 'skills HAS "billing"'}}
     workflows:
       - name: inbound
         task_reservation_timeout: {reservation_timeout}

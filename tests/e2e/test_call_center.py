@@ -187,3 +187,33 @@ async def test_agent_who_holds_the_caller_counts_hold_time_and_the_recording_pau
     with wave.open(record["recording_path"], "rb") as recording:
         recorded = recording.getnframes() / recording.getframerate()
     assert recorded < record["talk_seconds"] - 1.0, (recorded, record["talk_seconds"])
+
+
+async def test_agent_transfers_the_caller_to_the_billing_queue_and_a_billing_agent_takes_it(tmp_path: Path) -> None:
+    async with call_center(tmp_path, agents={"alice": ["support"], "bill": ["billing"]}) as cc:
+        alice_port, bill_port = _free_sip_port(), _free_sip_port()
+        await cc.register("alice", alice_port)
+        await cc.register("bill", bill_port)
+        await cc.available("alice", "bill")
+        transferring = await cc.start_phone(
+            "agent_transfer_uas.xml", alice_port, pcap=str(AUDIO_PCAP), target="billing"
+        )
+        taking = await cc.start_phone("agent_answer_uas.xml", bill_port, pcap=str(AUDIO_PCAP))
+        caller = await cc.start_caller(
+            "caller_rfc4733_uac.xml", "5550040", dtmf=str(dtmf_pcap("2")), pcap=str(AUDIO_PCAP)
+        )
+        await finish(transferring)
+        await finish(caller)
+        await finish(taking)
+        record = await cc.finished_call("5550040")
+        logged = [e for _, e in await cc.store.events(cc.workspace.sid)]
+    alice, bill = cc.agents["alice"].worker_sid, cc.agents["bill"].worker_sid
+    assert (record["outcome"], record["worker_sid"], record["hangup_by"]) == ("completed", bill, "agent")
+    assert record["attributes"]["transfers"][0]["from_worker_sid"] == alice
+    assert record["attributes"]["transfers"][0]["to"] == "billing"
+    billing = next(q.sid for q in cc.workspace.queues.values() if q.friendly_name == "billing")
+    assert record["queue_sid"] == billing
+    transfer = [e for e in logged if e.name == "task.transfer-initiated"]
+    assert len(transfer) == 1 and transfer[0].resource_sid != record["task_sid"]  # the call moved to a new task
+    accepted = [e.data["worker_sid"] for e in logged if e.name == "reservation.accepted"]
+    assert accepted == [alice, bill]

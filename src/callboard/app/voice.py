@@ -25,8 +25,8 @@ from callboard.bus.memory import Subscription
 from callboard.config.settings import Settings
 from callboard.core import events as ev
 from callboard.core.clock import Clock, SystemClock
-from callboard.core.errors import ValidationError
-from callboard.routing.model import ReservationStatus, TaskStatus
+from callboard.core.errors import NotFoundError, ValidationError
+from callboard.routing.model import ReservationStatus, TaskStatus, Worker
 from callboard.routing.workspace import Workspace
 from callboard.voice.calls.b2bua import AgentContact, B2bua, Enqueued, Offer
 from callboard.voice.calls.media import MediaSettings
@@ -38,7 +38,7 @@ from callboard.voice.sip.bindings import Binding, MemoryBindingStore
 from callboard.voice.sip.digest import Algorithm, DigestAuthenticator, DigestClient, Ha1
 from callboard.voice.sip.options_prober import OptionsProber, ProbeSettings, ProbeStatus, ProbeTarget
 from callboard.voice.sip.registrar import Registrar
-from callboard.voice.sip.registration import OutboundRegistration, RegistrationStatus
+from callboard.voice.sip.registration import OutboundRegistration, RegistrationState, RegistrationStatus
 from callboard.voice.sip.scheduler import AsyncioScheduler
 from callboard.voice.sip.transaction import TimerSettings
 from callboard.voice.sip.transports import TcpTransport, TlsTransport, UdpTransport
@@ -209,6 +209,26 @@ class CenterRouting:
                 w.wrapup_reservation(reservation_sid)
 
         await self.center.run(workspace_sid, op)
+
+    async def transfer(self, workspace_sid: str, task_sid: str, target: str) -> Enqueued:
+        """`target` names a queue (by name) or an agent (by worker name or user name)."""
+
+        def op(w: Workspace) -> str:
+            queue = next((q for q in w.queues.values() if q.friendly_name == target), None)
+            worker = None if queue is not None else w.worker_by_name(target) or self._worker_of_user(w, target)
+            if queue is None and worker is None:
+                raise NotFoundError(
+                    f"no queue or agent named {target!r}", error_id="transfer_target_not_found", target=target
+                )
+            moved = w.transfer_task(
+                task_sid, queue_sid=queue.sid if queue else None, worker_sid=worker.sid if worker else None
+            )
+            return moved.sid
+
+        return Enqueued(workspace_sid, await self.center.run(workspace_sid, op))
+
+    def _worker_of_user(self, w: Workspace, username: str) -> Worker | None:
+        return next((w.workers[sid] for sid in w.workers if username in self.directory.usernames(sid)), None)
 
     async def contacts(self, workspace_sid: str, worker_sid: str) -> list[AgentContact]:
         names = set(self.directory.usernames(worker_sid))
@@ -502,14 +522,13 @@ class Trunk:
     async def stop(self) -> None:
         if self.prober is not None:
             self.prober.stop()
-        if self.registration is not None and self.registration.registered:
-            self.registration.stop(unregister=True)
-            for _ in range(50):  # the un-REGISTER's answer, briefly
-                if not self.registration.registered:
+        registration = self.registration
+        if registration is not None:
+            registration.stop(unregister=registration.registered)
+            for _ in range(50):  # the registrar's answer to the removal, briefly
+                if registration.state is RegistrationState.UNREGISTERED:
                     break
                 await asyncio.sleep(0.02)
-        elif self.registration is not None:
-            self.registration.stop(unregister=False)
 
 
 class _RegistrationLog:

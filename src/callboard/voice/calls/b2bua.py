@@ -26,7 +26,14 @@ from callboard.core.clock import Clock
 from callboard.core.errors import CallboardError
 from callboard.voice.calls.call_record import CallRecord, Outcome
 from callboard.voice.calls.errors import DialError, LegEndedError
-from callboard.voice.calls.events import FarEndHeld, FarEndResumed, Hangup, HangupCause, LegEvent
+from callboard.voice.calls.events import (
+    FarEndHeld,
+    FarEndResumed,
+    Hangup,
+    HangupCause,
+    LegEvent,
+    TransferRequest,
+)
 from callboard.voice.calls.leg import Leg, LegState
 from callboard.voice.calls.media import IncompatibleMediaError, MediaSettings
 from callboard.voice.calls.menu import Menu
@@ -45,6 +52,7 @@ logger = logging.getLogger(__name__)
 
 RING_GRACE = 2.0  # a ring outlives its reservation by this much, so that the engine, not the ring, times out
 LEG_ENDED = (LegEndedError, IncompatibleMediaError)
+TRANSFEROR_GRACE = 5.0  # seconds a transferring phone has to hang up by itself
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +102,11 @@ class RoutingPort(Protocol):
         ...
 
     async def wrap_up(self, workspace_sid: str, reservation_sid: str) -> None: ...
+
+    async def transfer(self, workspace_sid: str, task_sid: str, target: str) -> Enqueued:
+        """Moves the call's task to the queue or worker named `target` (the agent is done: wrap-up); the task
+        the call continues as. Raises `CallboardError` (NotFoundError) for a target that names neither."""
+        ...
 
     async def contacts(self, workspace_sid: str, worker_sid: str) -> list[AgentContact]: ...
 
@@ -247,19 +260,26 @@ class B2bua:
             "called": record.called,
             "call_sid": record.sid,
         }
+        assert record.workspace_sid is not None
+        enqueued: Enqueued | None = await self.routing.enqueue(record.workspace_sid, record.sid, attributes)
+        record.enqueued_at, record.attributes = self.clock.now(), attributes
+        if leg.state is LegState.ANSWERED and self.menu.connecting is not None:
+            leg.queue_playback(self.menu.connecting)
+        while enqueued is not None:  # a transfer puts the caller back in a queue
+            enqueued = await self._wait_for_agent(call, enqueued)
+
+    async def _wait_for_agent(self, call: _Call, enqueued: Enqueued) -> Enqueued | None:
+        """Music until an agent answers (then the conversation), the caller leaves or the task ends; the task
+        the caller is transferred to, if the agent transfers the call."""
+        record, leg = call.record, call.leg
         loop = asyncio.get_running_loop()
         call.connected, call.task_gone = loop.create_future(), loop.create_future()
-        assert record.workspace_sid is not None
-        call.enqueued = enqueued = await self.routing.enqueue(record.workspace_sid, record.sid, attributes)
+        call.enqueued = enqueued
         self._by_task[enqueued.task_sid] = call
         record.task_sid = enqueued.task_sid
-        record.enqueued_at, record.attributes = self.clock.now(), attributes
         await self.routing.save_call(record.as_record())
-        if leg.state is LegState.ANSWERED:
-            if self.menu.connecting is not None:
-                leg.queue_playback(self.menu.connecting)
-            if self.settings.hold_music is not None:
-                leg.queue_playback(self.settings.hold_music, loop=True)
+        if leg.state is LegState.ANSWERED and self.settings.hold_music is not None:
+            leg.queue_playback(self.settings.hold_music, loop=True)
         caller_gone = asyncio.ensure_future(leg.wait_ended())
         try:
             waits: set[asyncio.Future[Any]] = {caller_gone, call.connected, call.task_gone}
@@ -269,44 +289,117 @@ class B2bua:
                 caller_gone.cancel()
         if call.connected.done() and not call.connected.cancelled():
             agent, offer = call.connected.result()
-            await self._talk(call, enqueued, agent, offer)
-        elif caller_gone in done:
+            return await self._talk(call, enqueued, agent, offer)
+        if caller_gone in done:
             await self._abandoned(call, enqueued)
         else:
             await self._no_agent(call, call.task_gone.result())
+        return None
 
-    async def _talk(self, call: _Call, enqueued: Enqueued, agent: Leg, offer: Offer) -> None:
+    async def _talk(self, call: _Call, enqueued: Enqueued, agent: Leg, offer: Offer) -> Enqueued | None:
         record, caller = call.record, call.leg
         now = self.clock.now()
         record.worker_sid, record.queue_sid = offer.worker_sid, offer.queue_sid
-        record.agent_answered_at = now
-        record.wait_seconds = now - (record.enqueued_at or now)
+        if record.agent_answered_at is None:
+            record.agent_answered_at = now
+            record.wait_seconds = now - (record.enqueued_at or now)
         if caller.state is LegState.ENDED or agent.state is LegState.ENDED:
             await agent.hangup()
         else:
             caller.bridge(agent)
-            if self.recordings_dir is not None:
-                path = self.recordings_dir / f"{record.sid}.wav"
-                try:
-                    await caller.record(path)
-                    record.recording_path = str(path)
-                except (OSError, LegEndedError) as exc:
-                    logger.warning("call %s is not recorded: %s", record.sid, exc)
+            await self._record(call)
         await self.routing.save_call(record.as_record())
         hold = _Hold(caller, agent, self.settings.hold_music, self.clock)
-        caller.subscribe(hold.on_event)
-        agent.subscribe(hold.on_event)
+        transfers: asyncio.Queue[TransferRequest] = asyncio.Queue()
+
+        def hear_caller(event: LegEvent) -> None:
+            hold.on_event(event)
+            if isinstance(event, TransferRequest):  # a caller's phone does not move our calls around
+                caller.report_transfer(403, event.refer_id)
+
+        def hear_agent(event: LegEvent) -> None:
+            hold.on_event(event)
+            if isinstance(event, TransferRequest):
+                transfers.put_nowait(event)
+
+        caller.subscribe(hear_caller)
+        agent.subscribe(hear_agent)
         caller_end = asyncio.ensure_future(caller.wait_ended())
         agent_end = asyncio.ensure_future(agent.wait_ended())
-        done, _ = await asyncio.wait({caller_end, agent_end}, return_when=asyncio.FIRST_COMPLETED)
+        try:
+            while True:
+                asked = asyncio.ensure_future(transfers.get())
+                done, _ = await asyncio.wait({caller_end, agent_end, asked}, return_when=asyncio.FIRST_COMPLETED)
+                if asked not in done:
+                    asked.cancel()
+                    break
+                moved = await self._transfer(call, enqueued, agent, offer, asked.result())
+                if moved is not None:
+                    record.talk_seconds += self.clock.now() - now
+                    record.hold_seconds += hold.seconds()
+                    return moved
+        finally:
+            caller.unsubscribe(hear_caller)
+            agent.unsubscribe(hear_agent)
         first: Hangup = (caller_end if caller_end in done else agent_end).result()
         by = "caller" if caller_end in done and first.remote else "agent" if agent_end in done else "system"
         await caller.hangup()
         await agent.hangup()
         await self.routing.wrap_up(enqueued.workspace_sid, offer.reservation_sid)
-        record.talk_seconds = self.clock.now() - now
-        record.hold_seconds = hold.seconds()
+        record.talk_seconds += self.clock.now() - now
+        record.hold_seconds += hold.seconds()
         await self._finish(call, Outcome.COMPLETED, first.cause, by=by)
+        return None
+
+    async def _record(self, call: _Call) -> None:
+        """Records the conversation, or resumes its recording after a transfer."""
+        record, caller = call.record, call.leg
+        if caller.recorder is not None:
+            if caller.recorder.state is RecorderState.PAUSED:
+                caller.recorder.resume()
+            return
+        if self.recordings_dir is None or record.recording_path is not None:
+            return
+        path = self.recordings_dir / f"{record.sid}.wav"
+        try:
+            await caller.record(path)
+            record.recording_path = str(path)
+        except (OSError, LegEndedError) as exc:
+            logger.warning("call %s is not recorded: %s", record.sid, exc)
+
+    async def _transfer(
+        self, call: _Call, enqueued: Enqueued, agent: Leg, offer: Offer, asked: TransferRequest
+    ) -> Enqueued | None:
+        """The agent's phone transfers the caller (a blind REFER) to a queue or an agent, by name: the task moves
+        there in the routing engine, the agent goes to wrap-up and is hung up, the caller waits for the next
+        agent. None (the agent keeps the caller) when the target is unknown or the transfer is not the agent's."""
+        if asked.attended or asked.user is None or agent.state is LegState.ENDED:
+            with contextlib.suppress(*LEG_ENDED):
+                (agent if not asked.attended else call.leg).report_transfer(
+                    501 if asked.attended else 404, asked.refer_id
+                )
+            return None
+        try:
+            moved = await self.routing.transfer(enqueued.workspace_sid, enqueued.task_sid, asked.user)
+        except CallboardError as exc:
+            logger.info("call %s: transfer to %s refused: %s", call.record.sid, asked.user, exc)
+            agent.report_transfer(404, asked.refer_id)
+            return None
+        agent.report_transfer(200, asked.refer_id)
+        transfers = call.record.attributes.setdefault("transfers", [])
+        transfers.append({"from_worker_sid": offer.worker_sid, "to": asked.user, "at": self.clock.now()})
+        caller = call.leg
+        if caller.state is LegState.BRIDGED:
+            caller.split()
+        if caller.recorder is not None and caller.recorder.state is RecorderState.RECORDING:
+            caller.recorder.pause()
+        self._by_task.pop(enqueued.task_sid, None)
+        call.enqueued, self._by_task[moved.task_sid] = moved, call  # its offers may come before the next await
+        # The transferring phone hangs up once told the transfer succeeded (RFC 5589 §6.1); if it does not, we do.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(agent.wait_ended()), TRANSFEROR_GRACE)
+        await agent.hangup()
+        return moved
 
     async def _abandoned(self, call: _Call, enqueued: Enqueued) -> None:
         self._stop_rings(call)

@@ -188,6 +188,10 @@ class Leg:
         """Calls `callback` with each event from now on."""
         self.feed.callbacks.append(callback)
 
+    def unsubscribe(self, callback: Callable[[LegEvent], None]) -> None:
+        if callback in self.feed.callbacks:
+            self.feed.callbacks.remove(callback)
+
     # -- answering and ending
 
     def ring(self) -> None:
