@@ -170,6 +170,7 @@ async def call_center(
     reservation_timeout: float = 20,
     answer_delay: float = 0.0,
     max_calls: int = 100,
+    trunk_port: int | None = None,
 ) -> AsyncIterator[CallCenter]:
     """A node with `agents` (name -> skills), each with a user whose password is `<name>-pw`."""
     store = await Store.open(f"sqlite+aiosqlite:///{tmp_path / 'callboard.db'}")
@@ -189,6 +190,13 @@ async def call_center(
         voice_answer_delay_seconds=answer_delay,
         rtp_timeout_seconds=10,
         sip_max_calls=max_calls,
+        # A trunk at trunk_port (SIPp's trunk_auth_uas.xml): calls out only, no registration, no probes.
+        sip_trunk=f"sip:{LOOPBACK}:{trunk_port}" if trunk_port else None,
+        sip_trunk_username="trunkuser",
+        sip_trunk_password="trunk-pass",
+        sip_trunk_register=False,
+        sip_trunk_keepalive_seconds=0,
+        sip_trunk_caller_id="+15550000",
     )
     node: VoiceNode | None = None
     team: CallCenter | None = None

@@ -217,3 +217,29 @@ async def test_agent_transfers_the_caller_to_the_billing_queue_and_a_billing_age
     assert len(transfer) == 1 and transfer[0].resource_sid != record["task_sid"]  # the call moved to a new task
     accepted = [e.data["worker_sid"] for e in logged if e.name == "reservation.accepted"]
     assert accepted == [alice, bill]
+
+
+async def test_agent_transfers_the_caller_to_an_outside_number_through_the_trunk(tmp_path: Path) -> None:
+    trunk_port = _free_sip_port()
+    async with call_center(tmp_path, agents={"alice": ["support"]}, trunk_port=trunk_port) as cc:
+        alice_port = _free_sip_port()
+        await cc.register("alice", alice_port)
+        await cc.available("alice")
+        trunk = await cc.start_phone("trunk_auth_uas.xml", trunk_port)  # challenges, verifies the digest, answers
+        transferring = await cc.start_phone(
+            "agent_transfer_uas.xml", alice_port, pcap=str(AUDIO_PCAP), target="0015551234"
+        )
+        caller = await cc.start_caller(
+            "caller_hangup_uac.xml", "5550050", dtmf=str(dtmf_pcap("2")), pcap=str(AUDIO_PCAP)
+        )
+        await finish(transferring)
+        await finish(caller)
+        await finish(trunk)
+        record = await cc.finished_call("5550050")
+        logged = [e for _, e in await cc.store.events(cc.workspace.sid)]
+    alice = cc.agents["alice"].worker_sid
+    assert (record["outcome"], record["hangup_by"], record["worker_sid"]) == ("completed", "caller", alice)
+    [moved] = record["attributes"]["transfers"]
+    assert (moved["to"], moved["external"], moved["from_worker_sid"]) == ("0015551234", True, alice)
+    wrapped = [e for e in logged if e.name == "reservation.wrapup" and e.data["worker_sid"] == alice]
+    assert len(wrapped) == 1  # alice was done with the call as soon as the number answered

@@ -28,13 +28,14 @@ from callboard.core.clock import Clock, SystemClock
 from callboard.core.errors import NotFoundError, ValidationError
 from callboard.routing.model import ReservationStatus, TaskStatus, Worker
 from callboard.routing.workspace import Workspace
-from callboard.voice.calls.b2bua import AgentContact, B2bua, Enqueued, Offer
+from callboard.voice.calls.b2bua import AgentContact, B2bua, Enqueued, Offer, TrunkRoute
 from callboard.voice.calls.media import MediaSettings
 from callboard.voice.calls.menu import PROMPTS_DIR, department_menu
 from callboard.voice.media.clock import AsyncioMediaClock
 from callboard.voice.media.playback import Prompt
 from callboard.voice.media.ports import RtpPortPool
 from callboard.voice.sip.bindings import Binding, MemoryBindingStore
+from callboard.voice.sip.caller_id import CallerId
 from callboard.voice.sip.digest import Algorithm, DigestAuthenticator, DigestClient, Ha1
 from callboard.voice.sip.options_prober import OptionsProber, ProbeSettings, ProbeStatus, ProbeTarget
 from callboard.voice.sip.registrar import Registrar
@@ -414,6 +415,7 @@ class VoiceNode:
             recordings_dir=recordings,
             contact_host=address,
             answer_delay=settings.voice_answer_delay_seconds,
+            trunk=trunk_route(settings),
         )
         assert b2bua.ua is not None
         node = cls(settings, center, b2bua, b2bua.ua, registrar, bindings, directory, stored, media_clock)
@@ -479,6 +481,22 @@ class VoiceNode:
             await transport.close()
         await self.stored_bindings.close()
         await self.media_clock.stop()
+
+
+def trunk_route(settings: Settings) -> TrunkRoute | None:
+    """How calls go out through the trunk of the settings, if there is one."""
+    if not settings.sip_trunk:
+        return None
+    try:
+        uri = SipUri.parse(settings.sip_trunk, "sip_trunk")
+    except ValueError as exc:
+        raise ValidationError(f"sip_trunk is not a SIP URI: {exc}", field="sip_trunk") from None
+    username = settings.sip_trunk_username
+    return TrunkRoute(
+        uri,
+        credentials=DigestClient(username, settings.sip_trunk_password or "") if username else None,
+        caller_id=CallerId(settings.sip_trunk_caller_id) if settings.sip_trunk_caller_id else None,
+    )
 
 
 @dataclass

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,6 +41,8 @@ from callboard.voice.calls.menu import Menu
 from callboard.voice.media.playback import Prompt
 from callboard.voice.media.recorder import RecorderState
 from callboard.voice.sip.call_events import CallEvent
+from callboard.voice.sip.caller_id import CallerId
+from callboard.voice.sip.digest import DigestClient
 from callboard.voice.sip.incoming_call import IncomingCall
 from callboard.voice.sip.invite_session import InviteSession
 from callboard.voice.sip.transport_port import Destination
@@ -53,6 +56,15 @@ logger = logging.getLogger(__name__)
 RING_GRACE = 2.0  # a ring outlives its reservation by this much, so that the engine, not the ring, times out
 LEG_ENDED = (LegEndedError, IncompatibleMediaError)
 TRANSFEROR_GRACE = 5.0  # seconds a transferring phone has to hang up by itself
+NUMBER = re.compile(r"\+?[0-9]{2,32}")  # what a transfer target must look like to go out through the trunk
+FAILED_TRANSFER = {HangupCause.BUSY: 486, HangupCause.REJECTED: 603, HangupCause.NO_ANSWER: 480}
+
+
+class _Finished:
+    """The call ended during a transfer (an outside number took it to its end)."""
+
+
+FINISHED = _Finished()
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +81,21 @@ class Enqueued:
 
     workspace_sid: str
     task_sid: str
+
+
+@dataclass(frozen=True)
+class TrunkRoute:
+    """How calls leave through the trunk: its URI (numbers become its user part), where to send, the digest
+    credentials it challenges for, and the caller ID to present (default: the caller's own number)."""
+
+    uri: SipUri
+    destination: Destination | None = None
+    credentials: DigestClient | None = None
+    caller_id: CallerId | None = None
+    ring_seconds: float = 45.0
+
+    def target(self, number: str) -> SipUri:
+        return SipUri(self.uri.host, number, port=self.uri.port, scheme=self.uri.scheme)
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +169,7 @@ class B2bua:
         recordings_dir: Path | None = None,
         contact_host: str = "callboard.invalid",
         answer_delay: float = 0.0,
+        trunk: TrunkRoute | None = None,
     ) -> None:
         self.routing = routing
         self.settings = settings
@@ -151,6 +179,7 @@ class B2bua:
         self.recordings_dir = recordings_dir
         self.contact_host = contact_host
         self.answer_delay = answer_delay  # seconds of ringing before the answer (0: answer at once)
+        self.trunk = trunk
         self.ua: UserAgent | None = ua_factory(self) if ua_factory is not None else None
         self._calls: dict[str, _Call] = {}
         self._by_task: dict[str, _Call] = {}
@@ -334,7 +363,9 @@ class B2bua:
                     asked.cancel()
                     break
                 moved = await self._transfer(call, enqueued, agent, offer, asked.result())
-                if moved is not None:
+                if moved is FINISHED:
+                    return None
+                if isinstance(moved, Enqueued):
                     record.talk_seconds += self.clock.now() - now
                     record.hold_seconds += hold.seconds()
                     return moved
@@ -369,7 +400,7 @@ class B2bua:
 
     async def _transfer(
         self, call: _Call, enqueued: Enqueued, agent: Leg, offer: Offer, asked: TransferRequest
-    ) -> Enqueued | None:
+    ) -> Enqueued | _Finished | None:
         """The agent's phone transfers the caller (a blind REFER) to a queue or an agent, by name: the task moves
         there in the routing engine, the agent goes to wrap-up and is hung up, the caller waits for the next
         agent. None (the agent keeps the caller) when the target is unknown or the transfer is not the agent's."""
@@ -382,6 +413,8 @@ class B2bua:
         try:
             moved = await self.routing.transfer(enqueued.workspace_sid, enqueued.task_sid, asked.user)
         except CallboardError as exc:
+            if self.trunk is not None and NUMBER.fullmatch(asked.user):
+                return await self._transfer_out(call, enqueued, agent, offer, asked, asked.user)
             logger.info("call %s: transfer to %s refused: %s", call.record.sid, asked.user, exc)
             agent.report_transfer(404, asked.refer_id)
             return None
@@ -400,6 +433,52 @@ class B2bua:
             await asyncio.wait_for(asyncio.shield(agent.wait_ended()), TRANSFEROR_GRACE)
         await agent.hangup()
         return moved
+
+    async def _transfer_out(
+        self, call: _Call, enqueued: Enqueued, agent: Leg, offer: Offer, asked: TransferRequest, number: str
+    ) -> _Finished | None:
+        """A transfer to an outside number: the trunk is called while the agent still holds the caller; once the
+        number answers, the caller is connected to it and the agent wraps up. None when it does not answer."""
+        assert self.trunk is not None and self.ua is not None
+        trunk, record, caller = self.trunk, call.record, call.leg
+        try:
+            outside = await Leg.dial(
+                self.ua, trunk.target(number), self.settings, destination=trunk.destination,
+                ring_timeout=trunk.ring_seconds, caller_id=trunk.caller_id or CallerId(record.caller),
+                credentials=trunk.credentials.new_session() if trunk.credentials else None,
+            )  # fmt: skip
+        except (CallboardError, OSError) as exc:
+            status = FAILED_TRANSFER.get(exc.cause, 503) if isinstance(exc, DialError) else 503
+            logger.info("call %s: the transfer to %s failed: %s", record.sid, number, exc)
+            agent.report_transfer(status, asked.refer_id)
+            return None
+        agent.report_transfer(200, asked.refer_id)
+        now = self.clock.now()
+        record.attributes.setdefault("transfers", []).append(
+            {"from_worker_sid": offer.worker_sid, "to": number, "at": now, "external": True}
+        )
+        if caller.state is LegState.BRIDGED:
+            caller.split()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(agent.wait_ended()), TRANSFEROR_GRACE)
+        await agent.hangup()
+        await self.routing.wrap_up(enqueued.workspace_sid, offer.reservation_sid)
+        if caller.state is not LegState.ANSWERED or outside.state is not LegState.ANSWERED:
+            await outside.hangup()
+            hangup = await caller.hangup()
+            await self._finish(call, Outcome.COMPLETED, hangup.cause, by="caller")
+            return FINISHED
+        caller.bridge(outside)
+        await self._record(call)
+        caller_end = asyncio.ensure_future(caller.wait_ended())
+        outside_end = asyncio.ensure_future(outside.wait_ended())
+        done, _ = await asyncio.wait({caller_end, outside_end}, return_when=asyncio.FIRST_COMPLETED)
+        first: Hangup = (caller_end if caller_end in done else outside_end).result()
+        await caller.hangup()
+        await outside.hangup()
+        record.talk_seconds += self.clock.now() - now
+        await self._finish(call, Outcome.COMPLETED, first.cause, by="caller" if caller_end in done else "outside")
+        return FINISHED
 
     async def _abandoned(self, call: _Call, enqueued: Enqueued) -> None:
         self._stop_rings(call)

@@ -44,6 +44,8 @@ from callboard.voice.media.rtp import RtpPacket
 from callboard.voice.media.sdp import Direction
 from callboard.voice.media.session import RtpSession, RtpTimeoutCause
 from callboard.voice.sip import call_events as sip
+from callboard.voice.sip.caller_id import CallerId
+from callboard.voice.sip.digest import DigestClient
 from callboard.voice.sip.incoming_call import IncomingCall
 from callboard.voice.sip.invite_session import CallState, InviteSession
 from callboard.voice.sip.transport_port import Destination
@@ -124,15 +126,21 @@ class Leg:
         ring_timeout: float = 30.0,
         from_: NameAddr | None = None,
         headers: Iterable[tuple[str, str]] = (),
+        caller_id: CallerId | None = None,
+        credentials: DigestClient | None = None,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> Leg:
         """Calls `target` and returns the leg once answered; `DialError` otherwise. A ring timeout or the
-        caller's cancellation sends CANCEL."""
+        caller's cancellation sends CANCEL. `caller_id` and `credentials` are for calls out through a trunk
+        (presented identity; digest answers to its 401/407)."""
         leg = cls(settings, monotonic=monotonic)
         offer = await leg.media.offer()
         waiter = leg._wait()
         try:
-            leg.call = ua.invite(target, sdp=offer, listener=leg, destination=destination, from_=from_, headers=headers)
+            leg.call = ua.invite(
+                target, sdp=offer, listener=leg, destination=destination, from_=from_, headers=headers,
+                caller_id=caller_id, credentials=credentials,
+            )  # fmt: skip
             async with asyncio.timeout(ring_timeout):
                 event = await waiter
         except TimeoutError:
