@@ -28,17 +28,16 @@ from callboard.core.errors import CallboardError
 from callboard.voice.calls.call_record import CallRecord, Outcome
 from callboard.voice.calls.errors import DialError, LegEndedError
 from callboard.voice.calls.events import (
-    FarEndHeld,
-    FarEndResumed,
     Hangup,
     HangupCause,
     LegEvent,
     TransferRequest,
 )
+from callboard.voice.calls.hold import MutualHold
 from callboard.voice.calls.leg import Leg, LegState
 from callboard.voice.calls.media import IncompatibleMediaError, MediaSettings
 from callboard.voice.calls.menu import Menu
-from callboard.voice.media.playback import Prompt
+from callboard.voice.calls.ringing import ring_all
 from callboard.voice.media.recorder import RecorderState
 from callboard.voice.sip.call_events import CallEvent
 from callboard.voice.sip.caller_id import CallerId
@@ -338,7 +337,7 @@ class B2bua:
             caller.bridge(agent)
             await self._record(call)
         await self.routing.save_call(record.as_record())
-        hold = _Hold(caller, agent, self.settings.hold_music, self.clock)
+        hold = MutualHold(caller, agent, self.settings.hold_music, self.clock)
         transfers: asyncio.Queue[TransferRequest] = asyncio.Queue()
 
         def hear_caller(event: LegEvent) -> None:
@@ -572,41 +571,15 @@ class B2bua:
             logger.info("reservation %s not rejected: %s", reservation_sid, exc)
 
     async def _first_answer(self, call: _Call, contacts: list[AgentContact], offer: Offer) -> Leg:
-        """Rings every contact at once; the first to answer wins and the others are cancelled."""
         assert self.ua is not None
-        ua = self.ua
-        dials = [
-            asyncio.ensure_future(
-                Leg.dial(
-                    ua,
-                    contact.uri,
-                    self.settings,
-                    destination=contact.destination,
-                    ring_timeout=offer.ring_seconds + RING_GRACE,
-                    from_=call.caller_id,
-                    headers=[("X-Callboard-Call", call.record.sid), ("X-Callboard-Task", offer.task_sid)],
-                )
-            )
-            for contact in contacts
-        ]
-        failures: list[DialError] = []
-        winner: Leg | None = None
-        try:
-            for next_done in asyncio.as_completed(dials):
-                try:
-                    winner = await next_done
-                    break
-                except DialError as exc:
-                    failures.append(exc)
-        finally:
-            for dial in dials:
-                dial.cancel()
-            for result in await asyncio.gather(*dials, return_exceptions=True):
-                if isinstance(result, Leg) and result is not winner:  # answered at the same moment: too late
-                    await result.hangup()
-        if winner is None:
-            raise _worst(failures)
-        return winner
+        return await ring_all(
+            self.ua,
+            [(contact.uri, contact.destination) for contact in contacts],
+            self.settings,
+            ring_seconds=offer.ring_seconds + RING_GRACE,
+            from_=call.caller_id,
+            headers=[("X-Callboard-Call", call.record.sid), ("X-Callboard-Task", offer.task_sid)],
+        )
 
     def _spawn(self, work: Any, name: str) -> asyncio.Task[None]:
         task: asyncio.Task[None] = asyncio.get_running_loop().create_task(work, name=name)
@@ -615,49 +588,5 @@ class B2bua:
         return task
 
 
-class _Hold:
-    """A hold by either phone: the other side hears music on hold until it is resumed, and the time counts."""
-
-    def __init__(self, caller: Leg, agent: Leg, music: Prompt | None, clock: Clock) -> None:
-        self.caller, self.agent, self.music, self.clock = caller, agent, music, clock
-        self.since: float | None = None
-        self.total = 0.0
-
-    def on_event(self, event: LegEvent) -> None:
-        if isinstance(event, FarEndHeld) and self.since is None:
-            self.since = self.clock.now()
-            held = self.agent if self.agent.held_by_far_end else self.caller  # the side that no longer listens
-            other = self.caller if held is self.agent else self.agent
-            if held.state is LegState.BRIDGED:
-                held.split()
-            if held.recorder is not None and held.recorder.state is RecorderState.RECORDING:
-                held.recorder.pause()
-            if self.music is not None and other.state is LegState.ANSWERED:
-                other.queue_playback(self.music, loop=True)
-        elif isinstance(event, FarEndResumed) and self.since is not None:
-            if self.agent.held_by_far_end or self.caller.held_by_far_end:
-                return  # the other side still holds
-            self.total += self.clock.now() - self.since
-            self.since = None
-            recorder = self.caller.recorder
-            if recorder is not None and recorder.state is RecorderState.PAUSED:
-                recorder.resume()
-            if self.caller.state is LegState.ANSWERED and self.agent.state is LegState.ANSWERED:
-                self.caller.bridge(self.agent)  # stops the music and taps the recording again
-
-    def seconds(self) -> float:
-        ongoing = self.clock.now() - self.since if self.since is not None else 0.0
-        return self.total + ongoing
-
-
 def _ended(leg: Leg) -> bool:
     return leg.state is LegState.ENDED
-
-
-def _worst(failures: list[DialError]) -> DialError:
-    """The failure that says most about the agent: declined beats unanswered beats unreachable."""
-    for cause in (HangupCause.BUSY, HangupCause.REJECTED, HangupCause.NO_ANSWER):
-        for failure in failures:
-            if failure.cause is cause:
-                return failure
-    return failures[0] if failures else DialError(HangupCause.NO_ANSWER)
