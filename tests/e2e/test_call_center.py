@@ -243,3 +243,22 @@ async def test_agent_transfers_the_caller_to_an_outside_number_through_the_trunk
     assert (moved["to"], moved["external"], moved["from_worker_sid"]) == ("0015551234", True, alice)
     wrapped = [e for e in logged if e.name == "reservation.wrapup" and e.data["worker_sid"] == alice]
     assert len(wrapped) == 1  # alice was done with the call as soon as the number answered
+
+
+async def test_an_agents_phones_ring_together_and_the_first_to_answer_takes_the_call(tmp_path: Path) -> None:
+    async with call_center(tmp_path, agents={"alice": ["support"]}) as cc:
+        desk_port, soft_port = _free_sip_port(), _free_sip_port()
+        await cc.register("alice", desk_port)  # two registrations of one user: a desk phone and a softphone
+        await cc.register("alice", soft_port)
+        assert len(cc.node.bindings.lookup(f"sip:alice@{LOOPBACK}")) == 2
+        await cc.available("alice")
+        desk = await cc.start_phone("agent_no_answer_uas.xml", desk_port)  # rings, then gets CANCEL
+        soft = await cc.start_phone("agent_answer_uas.xml", soft_port, pcap=str(AUDIO_PCAP))
+        caller = await cc.start_caller(
+            "caller_rfc4733_uac.xml", "5550060", dtmf=str(dtmf_pcap("2")), pcap=str(AUDIO_PCAP)
+        )
+        await finish(desk)
+        await finish(caller)
+        await finish(soft)
+        record = await cc.finished_call("5550060")
+    assert (record["outcome"], record["worker_sid"]) == ("completed", cc.agents["alice"].worker_sid)
