@@ -39,7 +39,7 @@ def build(ws: Workspace) -> None:
 def settings(tmp_path: Path) -> Settings:
     return Settings(
         sip_port=0, sip_transports="udp,tcp", sip_realm="acme", recordings_dir=str(tmp_path / "recordings"),
-        rtp_port_min=33000, rtp_port_max=33100,
+        rtp_port_min=25000, rtp_port_max=25100,
     )  # fmt: skip
 
 

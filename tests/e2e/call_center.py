@@ -183,8 +183,8 @@ async def call_center(
         sip_transports="udp",
         sip_realm=REALM,
         sip_auth_algorithms="MD5",  # SIPp answers MD5 only, and only the first challenge
-        rtp_port_min=32000,
-        rtp_port_max=32998,
+        rtp_port_min=26000,
+        rtp_port_max=26998,
         recordings_dir=str(recordings),
         voice_attributes='{"language": "en"}',
         voice_answer_delay_seconds=answer_delay,

@@ -12,9 +12,9 @@ import wave
 from pathlib import Path
 
 import pytest
-from call_center import AUDIO_PCAP, call_center, channel_rms, dtmf_pcap, finish
+from call_center import AUDIO_PCAP, SCENARIOS, call_center, channel_rms, dtmf_pcap, finish
 from kamailio import kamailio_proxy, require_kamailio
-from sipp import LOOPBACK, free_media_port, require_sipp
+from sipp import LOOPBACK, finish_sipp, free_media_port, require_sipp, start_sipp
 
 from callboard.routing.model import TaskStatus
 from callboard.routing.stats import cumulative
@@ -262,3 +262,56 @@ async def test_an_agents_phones_ring_together_and_the_first_to_answer_takes_the_
         await finish(soft)
         record = await cc.finished_call("5550060")
     assert (record["outcome"], record["worker_sid"]) == ("completed", cc.agents["alice"].worker_sid)
+
+
+async def test_an_agent_calls_a_number_out_through_the_trunk_after_proving_who_they_are(tmp_path: Path) -> None:
+    trunk_port = _free_sip_port()
+    async with call_center(tmp_path, agents={"alice": ["support"]}, trunk_port=trunk_port) as cc:
+        trunk = await cc.start_phone("trunk_auth_uas.xml", trunk_port)
+        phone = await start_sipp(
+            *[f"{LOOPBACK}:{cc.sip_port}", "-sf", str(SCENARIOS / "agent_call_uac.xml"), "-s", "0015559876"],
+            *["-key", "agent", "alice", "-au", "alice", "-ap", cc.agents["alice"].password, "-key", "pcap"],
+            *[str(AUDIO_PCAP), "-auth_uri", f"0015559876@{LOOPBACK}:{cc.sip_port}"],  # else it signs its host
+            *["-i", LOOPBACK, "-mi", LOOPBACK, "-p", "0", "-mp", str(free_media_port()), "-m", "1"],
+            *[
+                "-timeout",
+                "25s",
+                "-timeout_error",
+                "-nostdin",
+                "-trace_err",
+                "-error_file",
+                str(tmp_path / "a-errors.log"),
+            ],
+            cwd=tmp_path,
+        )
+        await finish(phone)
+        await finish(trunk)
+        calls = []
+        for _ in range(100):
+            calls = [c for c in await cc.store.list_calls(cc.workspace.sid) if c["outcome"] is not None]
+            if calls:
+                break
+            await asyncio.sleep(0.05)
+    [call] = calls
+    assert (call["direction"], call["caller"], call["called"]) == ("outbound", "alice", "0015559876")
+    assert (call["outcome"], call["hangup_by"], call["worker_sid"]) == (
+        "completed",
+        "agent",
+        cc.agents["alice"].worker_sid,
+    )
+    assert call["talk_seconds"] > 1.0 and call["recording_path"]
+
+
+async def test_an_unproven_call_from_an_agents_name_is_challenged_and_refused(tmp_path: Path) -> None:
+    async with call_center(tmp_path, agents={"alice": ["support"]}) as cc:
+        phone = await start_sipp(
+            *[f"{LOOPBACK}:{cc.sip_port}", "-sf", str(SCENARIOS / "agent_call_uac.xml"), "-s", "0015559876"],
+            *["-key", "agent", "alice", "-au", "alice", "-ap", "not-her-password", "-key", "pcap", str(AUDIO_PCAP)],
+            *["-auth_uri", f"0015559876@{LOOPBACK}:{cc.sip_port}"],
+            *["-i", LOOPBACK, "-mi", LOOPBACK, "-p", "0", "-mp", str(free_media_port()), "-m", "1"],
+            *["-timeout", "15s", "-timeout_error", "-nostdin"],
+            cwd=tmp_path,
+        )
+        code, output = await finish_sipp(phone)
+        assert code != 0 and "401" in output  # challenged again: no call was placed
+        assert await cc.store.list_calls(cc.workspace.sid) == []

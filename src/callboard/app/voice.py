@@ -36,7 +36,8 @@ from callboard.voice.media.playback import Prompt
 from callboard.voice.media.ports import RtpPortPool
 from callboard.voice.sip.bindings import Binding, MemoryBindingStore
 from callboard.voice.sip.caller_id import CallerId
-from callboard.voice.sip.digest import Algorithm, DigestAuthenticator, DigestClient, Ha1
+from callboard.voice.sip.digest import Algorithm, AuthOutcome, DigestAuthenticator, DigestClient, Ha1
+from callboard.voice.sip.message import Request, Response
 from callboard.voice.sip.options_prober import OptionsProber, ProbeSettings, ProbeStatus, ProbeTarget
 from callboard.voice.sip.registrar import Registrar
 from callboard.voice.sip.registration import OutboundRegistration, RegistrationState, RegistrationStatus
@@ -89,6 +90,9 @@ class Directory:
             return None
         value = self._ha1.get((username, algorithm))
         return Ha1(value) if value is not None else None
+
+    def has_credentials(self, username: str) -> bool:
+        return (username, Algorithm.MD5) in self._ha1
 
     def usernames(self, worker_sid: str) -> list[str]:
         return self._usernames.get(worker_sid, [])
@@ -231,6 +235,18 @@ class CenterRouting:
     def _worker_of_user(self, w: Workspace, username: str) -> Worker | None:
         return next((w.workers[sid] for sid in w.workers if username in self.directory.usernames(sid)), None)
 
+    async def agent(self, username: str) -> tuple[str, str] | None:
+        for engine in self.center.workspaces().values():
+            worker = self._worker_of_user(engine, username)
+            if worker is not None:
+                return engine.sid, worker.sid
+        return None
+
+    async def contacts_named(self, workspace_sid: str, name: str) -> list[AgentContact]:
+        engine = self.center.workspace(workspace_sid)
+        worker = engine.worker_by_name(name) or self._worker_of_user(engine, name)
+        return await self.contacts(workspace_sid, worker.sid) if worker is not None else []
+
     async def contacts(self, workspace_sid: str, worker_sid: str) -> list[AgentContact]:
         names = set(self.directory.usernames(worker_sid))
         if not names:
@@ -320,6 +336,22 @@ async def release_orphans(center: Center, live_calls: set[str]) -> int:
     return released
 
 
+def authorize_agent(
+    request: Request, authenticator: DigestAuthenticator, directory: Directory
+) -> Response | str | None:
+    """Who places a new call: an outside caller (None), or one of our agents, whose From names a user with SIP
+    credentials: they must prove it (digest, as when registering); the user name once they have, else the
+    401 challenge. An agent's phone calls colleagues and numbers out through the trunk: unproven, anyone could."""
+    from_ = request.headers.from_
+    username = from_.uri.user if from_ is not None and isinstance(from_.uri, SipUri) else None
+    if username is None or not directory.has_credentials(username):
+        return None
+    result = authenticator.authenticate(request, directory.lookup)
+    if result.ok and result.username == username:
+        return username
+    return authenticator.challenge_response(request, stale=result.outcome is AuthOutcome.STALE)
+
+
 def public_address(settings: Settings) -> str:
     """The address peers reach us at: the setting, else the bound address, else the default route's source."""
     if settings.sip_public_address:
@@ -403,6 +435,7 @@ class VoiceNode:
                 registrar=registrar,
                 admit=admit,
                 supported=("path",),
+                authorize=lambda request: authorize_agent(request, authenticator, directory),
             )
 
         b2bua = B2bua(

@@ -18,9 +18,9 @@ from callboard.storage.base import StoreBase
 from callboard.storage.tables import calls
 from callboard.storage.upsert import upsert
 
-DIRECTIONS = ("inbound", "outbound")
+DIRECTIONS = ("inbound", "outbound", "internal")
 OUTCOMES = ("completed", "abandoned", "no_agent", "failed", "rejected")
-HANGUP_BY = ("caller", "agent", "system")
+HANGUP_BY = ("caller", "agent", "called", "system")  # called: whom an agent called or transferred to
 
 # Every save must name these: they are what a call is, from its first moment.
 REQUIRED = ("sid", "workspace_sid", "direction", "started_at")

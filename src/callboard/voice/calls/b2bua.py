@@ -25,6 +25,7 @@ from typing import Any, Protocol
 from callboard.core import ids
 from callboard.core.clock import Clock
 from callboard.core.errors import CallboardError
+from callboard.voice.calls.agent_calls import AgentCalls
 from callboard.voice.calls.call_record import CallRecord, Outcome
 from callboard.voice.calls.errors import DialError, LegEndedError
 from callboard.voice.calls.events import (
@@ -111,6 +112,14 @@ class Offer:
 class RoutingPort(Protocol):
     """What the B2BUA needs of the routing side and the store (implemented in `app/`)."""
 
+    async def agent(self, username: str) -> tuple[str, str] | None:
+        """The workspace and worker of the user `username` (an agent placing a call), or None."""
+        ...
+
+    async def contacts_named(self, workspace_sid: str, name: str) -> list[AgentContact]:
+        """The registered phones of the agent named `name` (user name or worker name); [] for none."""
+        ...
+
     async def workspace_for(self, called: str) -> str | None:
         """The workspace whose number was dialed; None when no workspace takes calls."""
         ...
@@ -179,6 +188,8 @@ class B2bua:
         self.contact_host = contact_host
         self.answer_delay = answer_delay  # seconds of ringing before the answer (0: answer at once)
         self.trunk = trunk
+        self.agent_ring_seconds = 30.0  # how long an agent's call to a colleague rings
+        self.agent_calls = AgentCalls(self)
         self.ua: UserAgent | None = ua_factory(self) if ua_factory is not None else None
         self._calls: dict[str, _Call] = {}
         self._by_task: dict[str, _Call] = {}
@@ -187,7 +198,12 @@ class B2bua:
     @property
     def calls(self) -> int:
         """Calls in progress."""
-        return len(self._calls)
+        return len(self._calls) + len(self.agent_calls.calls)
+
+    @staticmethod
+    def is_number(text: str) -> bool:
+        """A dialable number (what goes out through the trunk): digits with an optional leading +."""
+        return NUMBER.fullmatch(text) is not None
 
     def live_call_sids(self) -> set[str]:
         return set(self._calls)
@@ -204,6 +220,9 @@ class B2bua:
     # UserAgentUser
 
     def on_incoming_call(self, call: IncomingCall) -> None:
+        if call.authenticated_user is not None:  # one of our agents, calling from their phone
+            self.agent_calls.start(call, call.authenticated_user)
+            return
         leg = Leg.incoming(call, self.settings)
         caller = call.invite.headers.from_ or NameAddr(SipUri(self.contact_host, "anonymous"))
         user = caller.uri.user if isinstance(caller.uri, SipUri) else None
@@ -412,7 +431,7 @@ class B2bua:
         try:
             moved = await self.routing.transfer(enqueued.workspace_sid, enqueued.task_sid, asked.user)
         except CallboardError as exc:
-            if self.trunk is not None and NUMBER.fullmatch(asked.user):
+            if self.trunk is not None and self.is_number(asked.user):
                 return await self._transfer_out(call, enqueued, agent, offer, asked, asked.user)
             logger.info("call %s: transfer to %s refused: %s", call.record.sid, asked.user, exc)
             agent.report_transfer(404, asked.refer_id)
@@ -439,7 +458,7 @@ class B2bua:
         """A transfer to an outside number: the trunk is called while the agent still holds the caller; once the
         number answers, the caller is connected to it and the agent wraps up. None when it does not answer."""
         assert self.trunk is not None and self.ua is not None
-        trunk, record, caller = self.trunk, call.record, call.leg
+        trunk, record = self.trunk, call.record
         try:
             outside = await Leg.dial(
                 self.ua, trunk.target(number), self.settings, destination=trunk.destination,
@@ -452,31 +471,54 @@ class B2bua:
             agent.report_transfer(status, asked.refer_id)
             return None
         agent.report_transfer(200, asked.refer_id)
+        moved = {"from_worker_sid": offer.worker_sid, "to": number, "external": True}
+        return await self._hand_over(call, enqueued, agent, offer, outside, moved)
+
+    async def _transfer_attended(
+        self, call: _Call, enqueued: Enqueued, agent: Leg, offer: Offer, asked: TransferRequest
+    ) -> _Finished | None:
+        """The agent talked to a colleague first (their own call through us) and now transfers the caller to
+        them, replacing that call: the caller is connected to the colleague's leg, the agent wraps up."""
+        session = agent.replaced_call(asked.refer_id)
+        consult = next((c for c in self.agent_calls.calls.values() if session and c.phone.call is session), None)
+        colleague = self.agent_calls.take_over(consult) if consult is not None else None
+        if consult is None or colleague is None:
+            agent.report_transfer(481, asked.refer_id)  # no such call of ours to replace
+            return None
+        agent.report_transfer(200, asked.refer_id)
+        moved = {"from_worker_sid": offer.worker_sid, "to": consult.record.called, "attended": True}
+        with contextlib.suppress(*LEG_ENDED):
+            await consult.phone.hangup()
+        return await self._hand_over(call, enqueued, agent, offer, colleague, moved)
+
+    async def _hand_over(
+        self, call: _Call, enqueued: Enqueued, agent: Leg, offer: Offer, other: Leg, moved: dict[str, Any]
+    ) -> _Finished:
+        """The agent is done (wrap-up, hung up); the caller talks to `other` until either hangs up."""
+        record, caller = call.record, call.leg
         now = self.clock.now()
-        record.attributes.setdefault("transfers", []).append(
-            {"from_worker_sid": offer.worker_sid, "to": number, "at": now, "external": True}
-        )
+        record.attributes.setdefault("transfers", []).append({**moved, "at": now})
         if caller.state is LegState.BRIDGED:
             caller.split()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(asyncio.shield(agent.wait_ended()), TRANSFEROR_GRACE)
         await agent.hangup()
         await self.routing.wrap_up(enqueued.workspace_sid, offer.reservation_sid)
-        if caller.state is not LegState.ANSWERED or outside.state is not LegState.ANSWERED:
-            await outside.hangup()
+        if caller.state is not LegState.ANSWERED or other.state is not LegState.ANSWERED:
+            await other.hangup()
             hangup = await caller.hangup()
             await self._finish(call, Outcome.COMPLETED, hangup.cause, by="caller")
             return FINISHED
-        caller.bridge(outside)
+        caller.bridge(other)
         await self._record(call)
         caller_end = asyncio.ensure_future(caller.wait_ended())
-        outside_end = asyncio.ensure_future(outside.wait_ended())
-        done, _ = await asyncio.wait({caller_end, outside_end}, return_when=asyncio.FIRST_COMPLETED)
-        first: Hangup = (caller_end if caller_end in done else outside_end).result()
+        other_end = asyncio.ensure_future(other.wait_ended())
+        done, _ = await asyncio.wait({caller_end, other_end}, return_when=asyncio.FIRST_COMPLETED)
+        first: Hangup = (caller_end if caller_end in done else other_end).result()
         await caller.hangup()
-        await outside.hangup()
+        await other.hangup()
         record.talk_seconds += self.clock.now() - now
-        await self._finish(call, Outcome.COMPLETED, first.cause, by="caller" if caller_end in done else "outside")
+        await self._finish(call, Outcome.COMPLETED, first.cause, by="caller" if caller_end in done else "called")
         return FINISHED
 
     async def _abandoned(self, call: _Call, enqueued: Enqueued) -> None:

@@ -48,6 +48,7 @@ from callboard.voice.sip.caller_id import CallerId
 from callboard.voice.sip.digest import DigestClient
 from callboard.voice.sip.incoming_call import IncomingCall
 from callboard.voice.sip.invite_session import CallState, InviteSession
+from callboard.voice.sip.refer import ReplacesTarget
 from callboard.voice.sip.transport_port import Destination
 from callboard.voice.sip.uri import NameAddr, SipUri, Uri
 from callboard.voice.sip.user_agent import UserAgent
@@ -101,6 +102,7 @@ class Leg:
         self._ended: asyncio.Future[Hangup] = self._loop.create_future()
         self._tasks: set[asyncio.Task[None]] = set()
         self._transfers: dict[int, asyncio.Future[int]] = {}
+        self._replaces: dict[int, ReplacesTarget] = {}
 
     def __repr__(self) -> str:
         return f"<Leg {self.call.call_id if self.call else '-'} {self.state.value}>"
@@ -461,6 +463,13 @@ class Leg:
             raise TransferFailedError(status)
         return status
 
+    def replaced_call(self, refer_id: int) -> InviteSession | None:
+        """For an attended `TransferRequest`: the call of our user agent it wants replaced, if it is one of ours."""
+        target = self._replaces.get(refer_id)
+        if target is None or self.call is None:
+            return None
+        return self.call.ua.find_replaced(target)
+
     def report_transfer(self, status: int, refer_id: int | None = None) -> bool:
         """Tells the far end how the transfer it asked for goes (`TransferRequest`): 100, 180, then 200 or a
         failure status; False when it no longer listens."""
@@ -488,6 +497,8 @@ class Leg:
             target = event.refer_to
             user = target.user if isinstance(target, SipUri) else None
             request = TransferRequest(self.monotonic(), str(target), user, event.replaces is not None, event.refer_id)
+            if event.replaces is not None:
+                self._replaces[event.refer_id] = event.replaces
             self.feed.publish(request)
         elif isinstance(event, sip.TransferProgress):
             transfer = self._transfers.get(event.refer_id)

@@ -39,6 +39,7 @@ class IncomingCall(InviteSession):
         self.tx = tx
         self.offer = invite.body
         self.replaces = replaces
+        self.authenticated_user: str | None = None  # set by the user agent's `authorize` hook
 
     @property
     def invite_key(self) -> tuple[str | None, str | None, int | None]:

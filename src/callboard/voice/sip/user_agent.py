@@ -79,6 +79,7 @@ class UserAgent:
         resolve: Callable[[Uri], Destination] = resolve_uri,
         registrar: Registrar | None = None,
         admit: Callable[[], int | None] | None = None,
+        authorize: Callable[[Request], Response | str | None] | None = None,
     ) -> None:
         self.user = user
         self.scheduler = scheduler
@@ -90,6 +91,9 @@ class UserAgent:
         self.resolve = resolve
         self.registrar = registrar
         self.admit = admit
+        # Who places a new call: None for an outside caller, the user name of one of ours who proved it (digest),
+        # or the response (a 401 challenge, a 403) that refuses the INVITE.
+        self.authorize = authorize
         self.refused = 0  # new INVITEs answered 503 because `admit` said the node is overloaded
         self.layer = TransactionLayer(self, scheduler=scheduler, clock=clock, timers=timers)
         self._transport: Transport | None = None
@@ -172,7 +176,12 @@ class UserAgent:
                 if status is not None:
                     self.respond(tx, request, status)
                     return
+            user = self.authorize(request) if self.authorize is not None else None
+            if isinstance(user, Response):
+                tx.send_response(user)
+                return
             call = IncomingCall(self, tx, request, self.user, replaces=replaced)
+            call.authenticated_user = user
             self._invites[tx] = call
             self.user.on_incoming_call(call)
         elif request.method == "OPTIONS":
