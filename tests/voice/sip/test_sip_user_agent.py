@@ -154,3 +154,21 @@ def answer_to_ua(t: Line, request: Request) -> Response:
     (_, response, _), *_ = t.bob_link.sent
     assert isinstance(response, Response)
     return response
+
+
+def test_authorize_refuses_a_new_invite_or_names_who_placed_it() -> None:
+    t = line()
+    verdicts: dict[str, Response | str | None] = {}
+
+    def authorize(request: Request) -> Response | str | None:
+        return verdicts.get(request.headers.call_id or "")
+
+    t.bob.authorize = authorize
+    challenged = make_request("INVITE", "z9hG4bKone", call_id="one")
+    verdicts["one"] = Response.for_request(challenged, 401, to_tag="x")
+    assert answer_to_ua(t, challenged).status_code == 401 and t.bob_phone.calls == []
+    verdicts["two"] = "alice"
+    t.bob.receive(make_request("INVITE", "z9hG4bKtwo", call_id="two"), t.bob_link, ALICE)
+    t.bob.receive(make_request("INVITE", "z9hG4bKthree", call_id="three"), t.bob_link, ALICE)
+    t.run()
+    assert [call.authenticated_user for call in t.bob_phone.calls] == ["alice", None]
