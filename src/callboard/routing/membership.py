@@ -21,7 +21,7 @@ row; the set's hash table is 2 to 4 KiB, and at full size it is out of the CPU c
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Hashable, Iterable, Mapping
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from itertools import filterfalse
 from typing import Any
 
@@ -233,8 +233,8 @@ class Membership:
             else:
                 unready.discard(worker)
 
-    def with_room(self, group: WorkerGroup, channel: str) -> list[Worker]:
-        """The group's workers with room on the channel now, read from its tuple.
+    def with_room(self, group: WorkerGroup, channel: str) -> Sequence[Worker]:
+        """The group's workers with room on the channel now, read from its tuple (the tuple itself if all do).
 
         When few workers are busy, only they are looked up in the group's set; otherwise each of the group
         is looked up in the smaller of the channel's two sets.
@@ -245,4 +245,4 @@ class Membership:
         if unready is None or len(ready) <= len(unready):
             return list(filter(ready.__contains__, listed))
         busy = unready.intersection(group.workers) if len(unready) < len(listed) else unready
-        return list(filterfalse(busy.__contains__, listed)) if busy else list(listed)
+        return list(filterfalse(busy.__contains__, listed)) if busy else listed

@@ -194,6 +194,9 @@ class Task:
     # Whether the TTL deadline is in the engine's timer heap. It is pushed only once it could fire first:
     # while the task's step has a deadline before it, the step deadline arms it when it comes due.
     ttl_armed: bool = False
+    # The place (`Timers.reserve`) of a step deadline held back while the task's first offers ring: a task
+    # offered as it is created is mostly accepted before its step ends, and then never needs one.
+    held_step: int | None = None
 
     @property
     def is_waiting(self) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import operator
 import random
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from callboard.routing.model import Strategy, TaskQueue, Worker
@@ -84,7 +84,7 @@ _LAST_IDLE: Callable[[Worker], float] = operator.attrgetter("last_idle")
 _SEQ: Callable[[Worker], int] = operator.attrgetter("seq")
 
 
-def longest_idle(candidates: list[Worker]) -> Worker:
+def longest_idle(candidates: Sequence[Worker]) -> Worker:
     """`min(candidates, key=_LONGEST_IDLE)`, in 3.2 us instead of 5.1 us for 60 candidates.
 
     The floats are compared without building a (last_idle, seq) tuple per candidate; `seq` breaks ties.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import math
 from collections.abc import Callable
 
 # (when, seq, kind, sid, token): a plain tuple, compared in C and not tracked by the garbage collector once
@@ -15,23 +16,39 @@ MIN_COMPACT = 1024
 
 
 class Timers:
-    """A heap of (when, seq, kind, sid, token); the owner checks `token` still matches when one comes due."""
+    """A heap of (when, seq, kind, sid, token); the owner checks `token` still matches when one comes due.
+
+    A deadline can be held back: `reserve()` gives it its place in the order (a `seq`) without pushing it,
+    `add(..., seq=)` pushes it later in that place, and `passed(when, seq)` says whether it would already
+    have come due and been popped had it been pushed at once.
+    """
 
     def __init__(self) -> None:
         self._heap: list[Deadline] = []
         self._seq = itertools.count()
         self._stale = 0
+        self._popped_to: tuple[float, float] = (-math.inf, -math.inf)  # every deadline before this key is popped
 
-    def add(self, when: float, kind: str, sid: str, token: object) -> None:
-        heapq.heappush(self._heap, (when, next(self._seq), kind, sid, token))
+    def reserve(self) -> int:
+        return next(self._seq)
+
+    def add(self, when: float, kind: str, sid: str, token: object, seq: int | None = None) -> None:
+        heapq.heappush(self._heap, (when, next(self._seq) if seq is None else seq, kind, sid, token))
 
     def next_deadline(self) -> float | None:
         return self._heap[0][0] if self._heap else None
 
     def pop_due(self, now: float) -> Deadline | None:
         if self._heap and self._heap[0][0] <= now:
-            return heapq.heappop(self._heap)
+            due = heapq.heappop(self._heap)
+            self._popped_to = (due[0], due[1])
+            return due
+        self._popped_to = (now, math.inf)
         return None
+
+    def passed(self, when: float, seq: int) -> bool:
+        """Whether a held-back deadline would have been popped by now (it sorts before the last one popped)."""
+        return (when, seq) < self._popped_to
 
     def went_stale(self, live: Callable[[str, str, object], bool]) -> None:
         """One deadline can no longer fire (its task ended); rebuild once about half of the heap is stale.

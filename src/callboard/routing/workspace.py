@@ -11,7 +11,7 @@ import heapq
 import itertools
 import logging
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from sortedcontainers import SortedList
@@ -81,6 +81,8 @@ class Workspace(WorkspaceState):
             placed, self._offer_first = self._offer_first is None, None
         if placed and not self._dirty_workers and not self._dirty_tasks:
             self._offer_new(task)
+        if task.held_step is not None and not self._hold_step(task, now + workflow.task_reservation_timeout):
+            self._release_step(task)
         self._touch(task)
         self._dispatch()
         return task
@@ -93,6 +95,31 @@ class Workspace(WorkspaceState):
         """
         if self._offer_task(task) > 0 and task.is_waiting and task.sid not in self._wait_keys:
             self._list(task)
+
+    def _hold_step(self, task: Task, offers_end: float) -> bool:
+        """Whether a new task's step deadline can be held back until its first offers end (`_release_step`).
+
+        A task reserved as it is created is mostly accepted before its step ends, and then its step deadline
+        would only sit in the heap. It can wait while the task is reserved and not listed, unless the TTL
+        deadline it would arm could come due before its offers time out (at `offers_end`).
+        """
+        if task.status is not TaskStatus.RESERVED or task.sid in self._wait_keys:
+            return False
+        return task.ttl_armed or offers_end < self._expiry(task)
+
+    def _release_step(self, task: Task) -> None:
+        """Push a held step deadline in its place, or, if it would have come due already, do what `_fire` did.
+
+        The task was reserved all along, so firing it armed the TTL and marked the step expired.
+        """
+        seq, task.held_step = task.held_step, None
+        deadline = task.target_deadline
+        assert seq is not None and deadline is not None
+        if self._timers.passed(deadline, seq):
+            self._arm_ttl(task)
+            self._expired_step.add(task.sid)
+        else:
+            self._timers.add(deadline, "step", task.sid, (task.filter_index, task.target_index, deadline), seq)
 
     def _check_routable(self, workflow: Workflow, task: Task) -> None:
         if workflow.config.default_filter is None and workflow.config.first_match(task.attributes) < 0:
@@ -304,6 +331,7 @@ class Workspace(WorkspaceState):
         if target.priority is not None:
             task.priority = target.priority
         task.target_deadline = deadline
+        task.held_step = None  # one held for an earlier step would be stale
         self._expired_step.discard(task.sid)
         if old_queue != target.queue:
             task.date_entered_queue = now
@@ -322,7 +350,10 @@ class Workspace(WorkspaceState):
             if deadline <= now:
                 self._advance(task)
                 return
-            self._timers.add(deadline, "step", task.sid, (filter_index, target_index, deadline))
+            if self._offer_first is task:
+                task.held_step = self._timers.reserve()  # see `_hold_step`
+            else:
+                self._timers.add(deadline, "step", task.sid, (filter_index, target_index, deadline))
         if deadline is None or deadline >= self._expiry(task):
             self._arm_ttl(task)
         if target.skip_if is not None:
@@ -520,13 +551,17 @@ class Workspace(WorkspaceState):
             if task.known_worker_sid is not None:
                 known = self.workers.get(task.known_worker_sid)
                 ready = known is not None and task.channel in self.membership.worker_ready.get(known.sid, ())
-                candidates = [known] if ready and known is not None and self._can_offer(task, known) else []
+                candidates: Sequence[Worker] = (
+                    [known] if ready and known is not None and self._can_offer(task, known) else []
+                )
             else:
                 candidates = self._candidates(task)
             if candidates:
                 queue = self.queues[task.queue_sid]  # type: ignore[index]
                 if queue.strategy in (Strategy.RANDOM, Strategy.WEIGHTED_RANDOM):
-                    candidates.sort(key=lambda w: w.seq)  # draw in a fixed order, so a seed replays a run
+                    candidates = sorted(
+                        candidates, key=lambda w: w.seq
+                    )  # draw in a fixed order, so a seed replays a run
                 if slots == 1 and queue.strategy is Strategy.LONGEST_IDLE and not task.target_order_by:
                     chosen = [longest_idle(candidates)]
                 else:
@@ -542,7 +577,7 @@ class Workspace(WorkspaceState):
                 return self._slots(task)  # a skip may have moved the task to another queue
         return slots - created
 
-    def _candidates(self, task: Task) -> list[Worker]:
+    def _candidates(self, task: Task) -> Sequence[Worker]:
         """The ready members of the task's queue that `_can_offer` would pass, found by set operations."""
         queue_sid: str = task.queue_sid  # type: ignore[assignment]
         membership = self.membership
@@ -550,7 +585,7 @@ class Workspace(WorkspaceState):
         if not ready:
             return []
         expression = task.target_expression
-        workers: list[Worker]
+        workers: Sequence[Worker]
         if expression is None:
             workers = membership.with_room(membership.members(queue_sid), task.channel)
         elif (matching := membership.matching(queue_sid, expression, task.attributes)) is not None:
@@ -649,6 +684,8 @@ class Workspace(WorkspaceState):
     ) -> None:
         """A pending offer ends without acceptance; the task goes back to waiting if nothing else holds it."""
         task = self.tasks[res.task_sid]
+        if requeue and task.held_step is not None:
+            self._release_step(task)
         now = self.clock.now()
         res.set_status(status, now)
         self._emit(
@@ -683,6 +720,7 @@ class Workspace(WorkspaceState):
         task.set_status(TaskStatus.ASSIGNED, now)
         task.worker_sid = res.worker_sid
         task.date_assigned = now
+        task.held_step = None  # an assigned task's step is over
         self._unlist(task)
         self._expired_step.discard(task.sid)
         worker = self.workers[res.worker_sid]
