@@ -419,14 +419,14 @@ class B2bua:
     async def _transfer(
         self, call: _Call, enqueued: Enqueued, agent: Leg, offer: Offer, asked: TransferRequest
     ) -> Enqueued | _Finished | None:
-        """The agent's phone transfers the caller (a blind REFER) to a queue or an agent, by name: the task moves
+        """The agent's phone transfers the caller. Blind (a REFER) to a queue or an agent, by name: the task moves
         there in the routing engine, the agent goes to wrap-up and is hung up, the caller waits for the next
-        agent. None (the agent keeps the caller) when the target is unknown or the transfer is not the agent's."""
-        if asked.attended or asked.user is None or agent.state is LegState.ENDED:
-            with contextlib.suppress(*LEG_ENDED):
-                (agent if not asked.attended else call.leg).report_transfer(
-                    501 if asked.attended else 404, asked.refer_id
-                )
+        agent; to a number: out through the trunk. Attended: see `_transfer_attended`. None (the agent keeps the
+        caller) when the target is unknown."""
+        if asked.attended:
+            return await self._transfer_attended(call, enqueued, agent, offer, asked)
+        if asked.user is None:
+            agent.report_transfer(404, asked.refer_id)
             return None
         try:
             moved = await self.routing.transfer(enqueued.workspace_sid, enqueued.task_sid, asked.user)
@@ -500,25 +500,28 @@ class B2bua:
         record.attributes.setdefault("transfers", []).append({**moved, "at": now})
         if caller.state is LegState.BRIDGED:
             caller.split()
+        connected = caller.state is LegState.ANSWERED and other.state is LegState.ANSWERED
+        if connected:
+            caller.bridge(other)
+            await self._record(call)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(asyncio.shield(agent.wait_ended()), TRANSFEROR_GRACE)
         await agent.hangup()
         await self.routing.wrap_up(enqueued.workspace_sid, offer.reservation_sid)
-        if caller.state is not LegState.ANSWERED or other.state is not LegState.ANSWERED:
+        if not connected:
             await other.hangup()
             hangup = await caller.hangup()
             await self._finish(call, Outcome.COMPLETED, hangup.cause, by="caller")
             return FINISHED
-        caller.bridge(other)
-        await self._record(call)
         caller_end = asyncio.ensure_future(caller.wait_ended())
         other_end = asyncio.ensure_future(other.wait_ended())
         done, _ = await asyncio.wait({caller_end, other_end}, return_when=asyncio.FIRST_COMPLETED)
-        first: Hangup = (caller_end if caller_end in done else other_end).result()
+        first: Hangup = min((end.result() for end in done), key=lambda hangup: hangup.at)  # both, after the grace
+        by = "caller" if caller_end in done and caller_end.result() is first else "called"
         await caller.hangup()
         await other.hangup()
         record.talk_seconds += self.clock.now() - now
-        await self._finish(call, Outcome.COMPLETED, first.cause, by="caller" if caller_end in done else "called")
+        await self._finish(call, Outcome.COMPLETED, first.cause, by=by)
         return FINISHED
 
     async def _abandoned(self, call: _Call, enqueued: Enqueued) -> None:
