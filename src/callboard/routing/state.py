@@ -653,7 +653,7 @@ class WorkspaceState:
         self.deleted.append(("workflow", sid))
         self._emit(ev.WORKFLOW_DELETED, "workflow", sid)
 
-    # Provided by Workspace
+    # Provided by Offers and Workspace
 
     def _dispatch(self) -> None:
         raise NotImplementedError
