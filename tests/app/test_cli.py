@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -69,3 +71,40 @@ def test_apply_is_idempotent_and_export_applies_cleanly(tmp_path: Path) -> None:
     (tmp_path / "changed.yaml").write_text(changed)
     plan = callboard("apply", "changed.yaml", "--dry-run", *db, cwd=tmp_path)
     assert plan.stdout.splitlines()[0] == "~ queue demo/billing: wrapup_seconds 45 -> 50"
+
+
+def free_tcp_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def serve(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    environment = {
+        **os.environ,
+        "CALLBOARD_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'callboard.db'}",
+        "CALLBOARD_PORT": str(free_tcp_port()),
+        **env,
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "callboard", "serve"],
+        cwd=tmp_path, env=environment, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+
+
+def test_serve_refuses_bad_voice_settings_with_the_variable_and_why(tmp_path: Path) -> None:
+    result = serve(tmp_path, CALLBOARD_SIP_TRANSPORTS="udp,carrier-pigeon", CALLBOARD_VOICE_ATTRIBUTES="[1")
+    assert result.returncode == 2, result.stderr
+    assert "error: CALLBOARD_SIP_TRANSPORTS: Value error, takes udp, tcp and tls" in result.stderr
+    assert "error: CALLBOARD_VOICE_ATTRIBUTES: Value error, is not JSON" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_serve_says_so_when_the_sip_port_is_taken(tmp_path: Path) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as taken:
+        taken.bind(("127.0.0.1", 0))
+        port = taken.getsockname()[1]
+        result = serve(tmp_path, CALLBOARD_SIP_PORT=str(port), CALLBOARD_SIP_TRANSPORTS="udp")
+    assert result.returncode == 1, result.stderr
+    assert "error: " in result.stderr and "CALLBOARD_SIP_PORT" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -7,10 +7,11 @@ import logging
 import shutil
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 import uvicorn
+from pydantic import ValidationError as PydanticValidationError
 from rich.console import Console
 
 from callboard.app.apply import apply_center, export_center, plan_center
@@ -22,6 +23,7 @@ from callboard.config.center import CenterInvalid, check_file, load_center
 from callboard.config.dump import dump_center
 from callboard.config.plan import format_plan
 from callboard.config.settings import Settings
+from callboard.core.errors import CallboardError
 from callboard.storage.store import Store
 
 app = typer.Typer(help="Callboard: an open-source contact center.", no_args_is_help=True, add_completion=False)
@@ -37,7 +39,25 @@ def _settings(database: str | None = None, **overrides: object) -> Settings:
     values = {k: v for k, v in overrides.items() if v is not None}
     if database is not None:
         values["database_url"] = database
-    return Settings(**values)  # type: ignore[arg-type]
+    try:
+        return Settings(**values)  # type: ignore[arg-type]
+    except PydanticValidationError as exc:
+        for problem in exc.errors():
+            name = "CALLBOARD_" + "_".join(str(p) for p in problem["loc"]).upper() if problem["loc"] else "settings"
+            err.print(f"error: {name}: {problem['msg']}")
+        raise typer.Exit(2) from None
+
+
+def _serve(settings: Settings, **hooks: Any) -> None:
+    """Serves until stopped; a setting the voice plane refuses or a port in use is an error line, not a trace."""
+    try:
+        run_loop(serve(settings, **hooks))
+    except CallboardError as exc:
+        err.print(f"error: {exc}")
+        raise typer.Exit(1) from None
+    except OSError as exc:
+        err.print(f"error: {exc.strerror or exc} (is another server using the port? see CALLBOARD_SIP_PORT, --port)")
+        raise typer.Exit(1) from None
 
 
 def _configure_logging(settings: Settings) -> None:
@@ -143,7 +163,7 @@ def serve_command(
     """Run Callboard: the API, the event stream and the routing engines."""
     settings = _settings(database, host=host, port=port)
     _configure_logging(settings)
-    run_loop(serve(settings))
+    _serve(settings)
 
 
 def _demo_file() -> Path:
@@ -172,8 +192,8 @@ def demo(
     desired = _load(path)
     shutil.rmtree(data, ignore_errors=True)
     data.mkdir(parents=True)
-    settings = Settings(
-        database_url=f"sqlite+aiosqlite:///{data / 'callboard.db'}",
+    settings = _settings(
+        f"sqlite+aiosqlite:///{data / 'callboard.db'}",
         host=host,
         port=port,
         demo=True,
@@ -205,7 +225,7 @@ def demo(
             await asyncio.gather(run, return_exceptions=True)
             out.print(f"Demo traffic created {traffic.created} tasks.")
 
-    run_loop(serve(settings, before=before, beside=beside))
+    _serve(settings, before=before, beside=beside)
 
 
 def _print_welcome(settings: Settings, path: Path, sip_port: int | None) -> None:

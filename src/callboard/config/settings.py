@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 LogLevel = Literal["critical", "error", "warning", "info", "debug"]
@@ -79,6 +80,47 @@ class Settings(BaseSettings):
         default='{"language": "en"}',
         description="JSON object of task attributes every inbound call starts with (before the menu's).",
     )
+
+    @field_validator("sip_transports")
+    @classmethod
+    def _known_transports(cls, value: str) -> str:
+        names = [name.strip().lower() for name in value.split(",") if name.strip()]
+        unknown = sorted(set(names) - {"udp", "tcp", "tls"})
+        if unknown or not names:
+            raise ValueError(f"takes udp, tcp and tls separated by commas; got {value!r}")
+        return ",".join(names)
+
+    @field_validator("sip_auth_algorithms")
+    @classmethod
+    def _known_algorithms(cls, value: str) -> str:
+        names = [name.strip().upper() for name in value.split(",") if name.strip()]
+        if not names or set(names) - {"MD5", "SHA-256"}:
+            raise ValueError(f"takes MD5 and SHA-256 separated by commas; got {value!r}")
+        return ",".join(names)
+
+    @field_validator("voice_attributes")
+    @classmethod
+    def _json_object(cls, value: str) -> str:
+        try:
+            parsed = json.loads(value)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"is not JSON: {exc}") from None
+        if not isinstance(parsed, dict):
+            raise ValueError('must be a JSON object, e.g. {"language": "en"}')
+        return value
+
+    @field_validator("sip_trunk")
+    @classmethod
+    def _sip_uri(cls, value: str | None) -> str | None:
+        if value is not None and not value.lower().startswith(("sip:", "sips:")):
+            raise ValueError(f"must be a SIP URI such as sip:sip.example.net:5060; got {value!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _rtp_range(self) -> Settings:
+        if self.rtp_port_max - self.rtp_port_min < 2:
+            raise ValueError(f"rtp_port_min ({self.rtp_port_min}) must be below rtp_port_max ({self.rtp_port_max})")
+        return self
 
     @field_validator("log_level", mode="before")
     @classmethod
