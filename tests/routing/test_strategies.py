@@ -314,7 +314,18 @@ def test_every_strategy_respects_the_target_expression(name: str) -> None:
 @pytest.mark.parametrize("idles", [[3.0, 1.0, 2.0], [1.0, 1.0, 1.0], [2.0, 1.0, 1.0, 5.0], [0.5]])
 def test_longest_idle_picks_what_the_sort_key_picks_ties_included(idles: list[float]) -> None:
     workers = [
-        Worker(f"WK{i}", f"w{i}", {}, "WA", {}, 0.0, 0.0, 0.0, seq, idle)
+        Worker(
+            sid=f"WK{i}",
+            last_idle=idle,
+            seq=seq,
+            friendly_name=f"w{i}",
+            attributes={},
+            activity_sid="WA",
+            channels={},
+            date_created=0.0,
+            date_updated=0.0,
+            date_status_changed=0.0,
+        )
         for i, (seq, idle) in enumerate(zip([7, 3, 9, 5], idles, strict=False))
     ]
     expected = min(workers, key=lambda w: (w.last_idle, w.seq))

@@ -28,6 +28,8 @@ from typing import Any
 from callboard.routing.expressions import Expression, index_entries
 from callboard.routing.model import TaskQueue, Worker
 
+_NONE: frozenset[str] = frozenset()
+
 # Distinct task values seen per queue before its match sets are dropped and rebuilt on demand.
 MAX_MATCH_SETS = 256
 
@@ -214,11 +216,11 @@ class Membership:
             match = matches[key] = _Match(expression, scope, self.member_workers[queue_sid])
         return match
 
-    def set_ready(self, worker_sid: str, channels: frozenset[str]) -> None:
-        """Record the channels on which the worker can take another task now."""
-        before = self.worker_ready.get(worker_sid, frozenset())
+    def set_ready(self, worker_sid: str, channels: frozenset[str]) -> bool:
+        """Record the channels on which the worker can take another task now; True if it gained one."""
+        before = self.worker_ready.get(worker_sid, _NONE)
         if before == channels:
-            return
+            return False
         self.worker_ready[worker_sid] = channels
         worker = self._workers[worker_sid]
         for channel in before - channels:
@@ -232,6 +234,7 @@ class Membership:
                 self._unready_on[channel] = set(self._workers.values()) - ready
             else:
                 unready.discard(worker)
+        return not channels <= before
 
     def with_room(self, group: WorkerGroup, channel: str) -> Sequence[Worker]:
         """The group's workers with room on the channel now, read from its tuple (the tuple itself if all do).

@@ -123,6 +123,10 @@ class Worker:
     """An agent: JSON attributes, an activity, capacity per channel, and the counters strategies read."""
 
     sid: str
+    # First after the object header: choosing a worker reads these two of every candidate, and at full size
+    # the worker is out of the CPU caches, so sharing the header's cache line saves a miss a candidate.
+    last_idle: float
+    seq: int
     friendly_name: str
     attributes: dict[str, Any]
     activity_sid: str
@@ -130,8 +134,6 @@ class Worker:
     date_created: float
     date_updated: float
     date_status_changed: float
-    seq: int
-    last_idle: float
     tasks_assigned: int = 0
     talk_seconds: float = 0.0
     index_entries: frozenset[Any] = frozenset()

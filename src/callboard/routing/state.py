@@ -432,13 +432,8 @@ class WorkspaceState:
                 self._end_offer(res, ReservationStatus.CANCELED, reason="worker unavailable")
 
     def _refresh_ready(self, worker: Worker) -> None:
-        ready = self.ready_channels(worker)
-        before = self.membership.worker_ready.get(worker.sid, _NONE)
-        if ready == before:
-            return
-        if not ready <= before:
-            self._dirty_workers[worker.sid] = None
-        self.membership.set_ready(worker.sid, ready)
+        if self.membership.set_ready(worker.sid, self.ready_channels(worker)):
+            self._dirty_workers[worker.sid] = None  # room on a new channel: it may take a waiting task
 
     # Queues and workflows
 
