@@ -14,6 +14,7 @@ See docs/benchmarks.md ("Voice") for the method and the figures.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import shlex
@@ -336,14 +337,28 @@ def capture(workdir: Path, port_filter: str, seconds: float) -> Iterator[Path]:
 # -- reporting
 
 
+def voice_sources_digest() -> str:
+    """A short sha256 of every .py file under callboard/voice and callboard/app: the code these figures measure."""
+    digest = hashlib.sha256()
+    for package in ("voice", "app"):
+        for path in sorted((ROOT / "src" / "callboard" / package).rglob("*.py")):
+            digest.update(str(path.relative_to(ROOT)).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
 def header(title: str, workdir: Path) -> dict[str, Any]:
     facts = machine()
     facts["git"] = git_revision(ROOT)
+    facts["sources"] = voice_sources_digest()
     busy = subprocess.run(["pgrep", "-fa", "benchmarks/routing.py|pytest"], capture_output=True, text=True).stdout
     facts["other_load"] = [line for line in busy.splitlines() if str(os.getpid()) not in line.split()[0]]
     print(f"Callboard voice benchmark: {title}, {facts['date']}")
     print(f"machine  {facts['cpu_model']}, {facts['cores']} cores, {facts['python']}, {facts['system']}")
-    print(f"code     git {facts['git']}; load average {facts['load_average_at_start']} at start")
+    print(
+        f"code     git {facts['git']}, callboard.voice + callboard.app sources sha256 {facts['sources']}; "
+        f"load average {facts['load_average_at_start']} at start"
+    )
     if facts["other_load"]:
         print(f"also running: {'; '.join(line[:70] for line in facts['other_load'])}")
     print(f"work dir {workdir}")
@@ -788,8 +803,10 @@ def main() -> None:
     parser.add_argument("--json", default=None, help="also write the figures to this file")
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
     args = parser.parse_args()
-    if args.rate is not None and args.rate == int(args.rate):
-        args.rate = int(args.rate)
+    for name in ("rate", "clean_rate"):  # 20/s, not 20.0/s, in what is printed
+        value = getattr(args, name)
+        if value is not None and value == int(value):
+            setattr(args, name, int(value))
     workdir = Path(tempfile.mkdtemp(prefix=f"callboard-voice-{args.bench}-"))
     if args.bench == "cps":
         result = bench_cps(args, workdir)
