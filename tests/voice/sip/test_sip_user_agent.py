@@ -172,3 +172,22 @@ def test_authorize_refuses_a_new_invite_or_names_who_placed_it() -> None:
     t.bob.receive(make_request("INVITE", "z9hG4bKthree", call_id="three"), t.bob_link, ALICE)
     t.run()
     assert [call.authenticated_user for call in t.bob_phone.calls] == ["alice", None]
+
+
+def test_a_retransmitted_invite_in_a_new_transaction_reaches_the_same_call_and_refused_calls_are_forgotten() -> None:
+    t = line()
+    t.bob_phone.on_incoming = lambda call: call.answer(ANSWER)
+    first = make_request("INVITE", "z9hG4bKfirst", call_id="kept")
+    first.headers.add("Contact", "<sip:alice@192.0.2.1:5060>")
+    t.bob.receive(first, t.bob_link, ALICE)
+    t.run()
+    # The same INVITE (Call-ID, From tag, CSeq) in a new transaction: the call it made answers again (RFC 6026).
+    retransmitted = make_request("INVITE", "z9hG4bKagain", call_id="kept")
+    retransmitted.headers.add("Contact", "<sip:alice@192.0.2.1:5060>")
+    again = answer_to_ua(t, retransmitted)
+    assert again.status_code == 200 and len(t.bob_phone.calls) == 1
+    t.bob_phone.on_incoming = lambda call: call.reject(486)
+    assert answer_to_ua(t, make_request("INVITE", "z9hG4bKbusy", call_id="busy")).status_code == 486
+    t.run(64 * 0.5 + 1)  # the refused INVITE's transaction ends; nothing of it is left to match
+    assert answer_to_ua(t, make_request("INVITE", "z9hG4bKlater", call_id="busy")).status_code == 486
+    assert len(t.bob_phone.calls) == 3

@@ -277,13 +277,13 @@ class B2bua:
                 logger.warning("call %s to %s: no workspace takes calls", record.sid, record.called)
                 await call.leg.hangup(HangupCause.REJECTED)
                 return
-            await self.routing.save_call(record.as_record())
             if self.answer_delay > 0:
                 call.leg.ring()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(asyncio.shield(call.leg.wait_ended()), self.answer_delay)
-            await call.leg.answer()
+            await call.leg.answer()  # before the first write: the store must not hold up the answer
             record.answered_at = self.clock.now()
+            await self.routing.save_call(record.as_record())
             choice = await self.menu.run(call.leg)
             if choice is None:
                 await call.leg.play(self.menu.no_agent) if self.menu.no_agent else None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING
 
 from .call_events import Answered, CallListener, HangupCause
@@ -41,7 +42,7 @@ class IncomingCall(InviteSession):
         self.replaces = replaces
         self.authenticated_user: str | None = None  # set by the user agent's `authorize` hook
 
-    @property
+    @functools.cached_property
     def invite_key(self) -> tuple[str | None, str | None, int | None]:
         """Call-ID, From tag and CSeq number: what tells a retransmitted or merged INVITE (§8.2.2.2)."""
         from_, cseq = self.invite.headers.from_, self.invite.headers.cseq

@@ -101,6 +101,9 @@ class UserAgent:
         self._transport_name = "UDP"
         self._dialogs: dict[DialogId, InviteSession] = {}
         self._invites: dict[ServerTransaction, IncomingCall] = {}
+        # Indexes, so that neither a new INVITE nor the end of a call walks every call in progress.
+        self._dialog_ids: dict[InviteSession, list[DialogId]] = {}
+        self._by_invite_key: dict[tuple[str | None, str | None, int | None], IncomingCall] = {}
         self._outgoing: dict[tuple[str, str], OutgoingCall] = {}
 
     def bind(self, transport: Transport, *, sent_by: Destination, name: str = "UDP") -> None:
@@ -183,6 +186,7 @@ class UserAgent:
             call = IncomingCall(self, tx, request, self.user, replaces=replaced)
             call.authenticated_user = user
             self._invites[tx] = call
+            self._by_invite_key[call.invite_key] = call
             self.user.on_incoming_call(call)
         elif request.method == "OPTIONS":
             self.respond(tx, request, 200, headers=self.capabilities())
@@ -218,17 +222,20 @@ class UserAgent:
 
     def on_terminated(self, tx: Transaction) -> None:
         if isinstance(tx, ServerTransaction):
-            self._invites.pop(tx, None)
+            call = self._invites.pop(tx, None)
+            if call is not None and call not in self._dialog_ids:  # refused: no dialog will forget it
+                self._drop_invite_key(call)
 
     def _same_invite(self, request: Request) -> IncomingCall | None:
         """A call made by an INVITE with the same Call-ID, From tag and CSeq (§8.2.2.2): a retransmission arriving
         after the 2xx ended the first transaction (the gap RFC 6026 closes), or a copy merged by a forking proxy."""
         from_, cseq = request.headers.from_, request.headers.cseq
         key = (request.headers.call_id, from_.tag if from_ else None, cseq.number if cseq else None)
-        for session in [*self._invites.values(), *self._dialogs.values()]:
-            if isinstance(session, IncomingCall) and session.invite_key == key:
-                return session
-        return None
+        return self._by_invite_key.get(key)
+
+    def _drop_invite_key(self, call: IncomingCall) -> None:
+        if self._by_invite_key.get(call.invite_key) is call:
+            del self._by_invite_key[call.invite_key]
 
     # Replaces (RFC 3891 §3).
 
@@ -370,10 +377,14 @@ class UserAgent:
 
     def register_dialog(self, dialog_id: DialogId, session: InviteSession) -> None:
         self._dialogs[dialog_id] = session
+        self._dialog_ids.setdefault(session, []).append(dialog_id)
 
     def forget(self, session: InviteSession) -> None:
-        for dialog_id in [k for k, s in self._dialogs.items() if s is session]:
-            del self._dialogs[dialog_id]
+        for dialog_id in self._dialog_ids.pop(session, []):
+            if self._dialogs.get(dialog_id) is session:
+                del self._dialogs[dialog_id]
+        if isinstance(session, IncomingCall):
+            self._drop_invite_key(session)
         if isinstance(session, OutgoingCall):
             # Kept 64*T1 more so that a retransmitted 2xx is acknowledged again (§13.2.2.4).
             key = (session.call_id, session.local_tag)
