@@ -777,9 +777,6 @@ def register_agents(sip_port: int, agent_port: int, agents: int, workdir: Path) 
 def profile(args: argparse.Namespace, workdir: Path) -> list[str]:
     """The server's options for profiling and experiments."""
     extra = ["--profile", str(workdir / "server.prof")] if args.profile else []
-    if args.cache_invite_keys:
-        print("EXPERIMENT: the server caches IncomingCall.invite_key (not the code as shipped)")
-        extra.append("--cache-invite-keys")
     return extra
 
 
@@ -799,7 +796,6 @@ def main() -> None:
     parser.add_argument("--wrapup", type=float, default=1.0, help="center: wrap-up seconds")
     parser.add_argument("--max-calls", type=int, default=None, help="center/overload: sip_max_calls")
     parser.add_argument("--profile", action="store_true", help="cProfile the server (its timings are then not valid)")
-    parser.add_argument("--cache-invite-keys", action="store_true", help="EXPERIMENT: see voice_server.py")
     parser.add_argument("--json", default=None, help="also write the figures to this file")
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
     args = parser.parse_args()

@@ -269,22 +269,6 @@ def _ready(args: argparse.Namespace, port: int) -> None:
     Path(args.ready).write_text(json.dumps({"sip_port": port}))
 
 
-def cache_invite_keys() -> None:
-    """EXPERIMENT, not the code as shipped (`--cache-invite-keys`): `UserAgent._same_invite` compares every new
-    INVITE with the key of every call in progress, and `IncomingCall.invite_key` parses the INVITE's From and
-    CSeq again each time; this keeps each call's key once computed, to measure what that scan costs."""
-    compute = IncomingCall.invite_key.fget
-    assert compute is not None
-
-    def invite_key(self: IncomingCall) -> tuple[str | None, str | None, int | None]:
-        key: tuple[str | None, str | None, int | None] | None = self.__dict__.get("_bench_invite_key")
-        if key is None:
-            key = self.__dict__["_bench_invite_key"] = compute(self)
-        return key
-
-    IncomingCall.invite_key = property(invite_key)  # type: ignore[assignment, method-assign]
-
-
 async def main(args: argparse.Namespace) -> dict[str, Any]:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -311,15 +295,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--ready", required=True, help="file written once the server listens")
     parser.add_argument("--stats", required=True, help="file the counters are written to at exit")
     parser.add_argument("--profile", default=None, help="write a cProfile of the run to this file")
-    parser.add_argument("--cache-invite-keys", action="store_true", help="EXPERIMENT: see cache_invite_keys()")
     return parser.parse_args(argv)
 
 
 if __name__ == "__main__":
     arguments = parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    if arguments.cache_invite_keys:
-        cache_invite_keys()
     profiler = cProfile.Profile() if arguments.profile else None
     if profiler is not None:
         profiler.enable()
