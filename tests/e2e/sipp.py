@@ -13,6 +13,13 @@ LOOPBACK = "127.0.0.1"
 LIMIT = 30.0  # seconds; every scenario also bounds itself with -timeout
 
 
+def free_udp_port() -> int:
+    """A UDP port free now on loopback (for a SIPp UAS to listen on)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind((LOOPBACK, 0))
+        return int(probe.getsockname()[1])
+
+
 def free_media_port() -> int:
     """An even UDP port free now, with the next one free too (a SIPp media port; RTCP takes the next)."""
     for _ in range(50):

@@ -4,11 +4,10 @@ and Privacy, then answers 486."""
 from __future__ import annotations
 
 import asyncio
-import socket
 from pathlib import Path
 
 import pytest
-from sipp import LOOPBACK, finish_sipp, require_sipp, start_sipp
+from sipp import LOOPBACK, finish_sipp, free_udp_port, require_sipp, start_sipp
 
 from callboard.core.clock import SystemClock
 from callboard.voice.sip.call_events import CallEvent, Hangup, HangupCause
@@ -34,12 +33,6 @@ class Caller:
     def on_call_event(self, call: InviteSession, event: CallEvent) -> None:
         if isinstance(event, Hangup) and not self.ended.done():
             self.ended.set_result(event)
-
-
-def free_udp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        probe.bind((LOOPBACK, 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture(autouse=True)

@@ -4,11 +4,10 @@ and a port where nothing listens (down)."""
 from __future__ import annotations
 
 import asyncio
-import socket
 from pathlib import Path
 
 import pytest
-from sipp import LOOPBACK, finish_sipp, require_sipp, start_sipp
+from sipp import LOOPBACK, finish_sipp, free_udp_port, require_sipp, start_sipp
 
 from callboard.core.clock import SystemClock
 from callboard.voice.sip.call_events import CallEvent
@@ -40,12 +39,6 @@ class Verdicts:
     def on_reachability_changed(self, target: ProbeTarget, status: ProbeStatus) -> None:
         self.seen.append(status)
         self.changed.put_nowait(status.reachability)
-
-
-def free_udp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        probe.bind((LOOPBACK, 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture(autouse=True)

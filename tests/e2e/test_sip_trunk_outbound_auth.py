@@ -4,11 +4,10 @@ with credentials SIPp verifies, answered, then hung up by us; a wrong password e
 from __future__ import annotations
 
 import asyncio
-import socket
 from pathlib import Path
 
 import pytest
-from sipp import LOOPBACK, finish_sipp, free_media_port, require_sipp, start_sipp
+from sipp import LOOPBACK, finish_sipp, free_media_port, free_udp_port, require_sipp, start_sipp
 
 from callboard.core.clock import SystemClock
 from callboard.voice.sip.call_events import Answered, CallEvent, Hangup, HangupCause, Ringing
@@ -40,12 +39,6 @@ class Caller:
             call.hangup()
         elif isinstance(event, Hangup) and not self.ended.done():
             self.ended.set_result(event)
-
-
-def free_udp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        probe.bind((LOOPBACK, 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture(autouse=True)

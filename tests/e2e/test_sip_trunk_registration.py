@@ -4,12 +4,11 @@ grant refreshed in time with the same nonce, and the binding removed on stop; a 
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from sipp import LOOPBACK, finish_sipp, require_sipp, start_sipp
+from sipp import LOOPBACK, finish_sipp, free_udp_port, require_sipp, start_sipp
 
 from callboard.core.clock import SystemClock
 from callboard.voice.sip.call_events import CallEvent
@@ -57,12 +56,6 @@ class Statuses:
             while not done():
                 self._changed.clear()
                 await self._changed.wait()
-
-
-def free_udp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        probe.bind((LOOPBACK, 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture(autouse=True)
