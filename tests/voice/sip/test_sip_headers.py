@@ -238,3 +238,17 @@ def test_accessor_errors_carry_the_header_offset() -> None:
     with pytest.raises(SipParseError) as caught:
         _ = headers.cseq
     assert (caught.value.field, caught.value.offset) == ("CSeq", 40)
+
+
+def test_typed_values_are_parsed_once_and_forgotten_when_the_fields_change() -> None:
+    headers = Headers([("Via", "SIP/2.0/UDP a.example.com;branch=z9hG4bK1"), ("CSeq", "1 INVITE")])
+    first = headers.via
+    assert headers.via == first and headers.via[0] is first[0]  # the same parsed value, not parsed again
+    headers.via.append(first[0])  # a caller's list is its own
+    assert len(headers.via) == 1
+    headers.add("Via", "SIP/2.0/TCP b.example.com;branch=z9hG4bK2")
+    assert [v.host for v in headers.via] == ["a.example.com", "b.example.com"]
+    headers.set("CSeq", "2 BYE")
+    assert headers.cseq is not None and (headers.cseq.number, headers.cseq.method) == (2, "BYE")
+    headers.remove("Via")
+    assert headers.via == []

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from .errors import SipParseError
 from .fields import MAX_DELTA_SECONDS, Challenge, ContentType, Credentials, CSeq, Via, parse_date, parse_number
@@ -88,6 +88,9 @@ class Headers:
 
     def __init__(self, fields: Iterable[tuple[str, str] | Header] = ()) -> None:
         self._fields: list[Header] = []
+        # Typed values parsed once (they are frozen): a call reads its Via, From and CSeq many times. Every change
+        # of the fields empties it.
+        self._parsed: dict[tuple[str, Callable[..., object]], object] = {}
         for item in fields:
             if isinstance(item, Header):
                 self.add(item.name, item.value, item.offset)
@@ -100,6 +103,7 @@ class Headers:
         if "\r" in value or "\n" in value:
             raise ValueError(f"header {name} value holds CR or LF")
         self._fields.append(Header(canonical_name(name), value.strip(" \t"), offset))
+        self._parsed.clear()
 
     def set(self, name: str, value: str) -> None:
         """Replaces every field of this name by one, where the first was (or at the end)."""
@@ -108,10 +112,12 @@ class Headers:
         self.remove(name)
         self.add(name, value)
         self._fields.insert(at, self._fields.pop())
+        self._parsed.clear()
 
     def remove(self, name: str) -> None:
         key = canonical_name(name).lower()
         self._fields = [h for h in self._fields if h.name.lower() != key]
+        self._parsed.clear()
 
     def fields(self, name: str) -> list[Header]:
         key = canonical_name(name).lower()
@@ -157,6 +163,14 @@ class Headers:
     # Typed accessors: each raises SipParseError (with the header's name and offset) on a malformed value.
 
     def _one(self, name: str, parse: Callable[[str, str, int], T]) -> T | None:
+        key = (name, parse)
+        if key in self._parsed:
+            return self._parsed[key]  # type: ignore[return-value]
+        value = self._parse_one(name, parse)
+        self._parsed[key] = value
+        return value
+
+    def _parse_one(self, name: str, parse: Callable[[str, str, int], T]) -> T | None:
         found = self.fields(name)
         if not found:
             return None
@@ -166,6 +180,13 @@ class Headers:
         return parse(header.value, header.name, header.offset)
 
     def _list(self, name: str, parse: Callable[[str, str, int], T]) -> list[T]:
+        key = (name, parse)
+        cached = self._parsed.get(key)
+        if cached is None:
+            cached = self._parsed[key] = tuple(self._parse_list(name, parse))
+        return list(cast("tuple[T, ...]", cached))  # a copy: the caller may change its list
+
+    def _parse_list(self, name: str, parse: Callable[[str, str, int], T]) -> list[T]:
         values: list[T] = []
         for value, offset in self._items(name):
             if not value:
