@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 
 from sqlalchemy import Table
@@ -10,7 +11,13 @@ from sqlalchemy.sql.dml import Insert
 
 
 def upsert(dialect: str, table: Table, *, keep: Iterable[str] = ()) -> Insert:
-    """A statement that inserts rows or, on a primary key clash, overwrites every column but `keep`."""
+    """A statement that inserts rows or, on a primary key clash, overwrites every column but `keep`; built once
+    per table (statements are immutable: building one costs more than running it on SQLite)."""
+    return _upsert(dialect, table, tuple(keep))
+
+
+@functools.cache
+def _upsert(dialect: str, table: Table, keep: tuple[str, ...]) -> Insert:
     stmt: postgresql.Insert | sqlite.Insert
     stmt = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
     key = {c.name for c in table.primary_key.columns} | set(keep)

@@ -323,8 +323,7 @@ class B2bua:
         call.connected, call.task_gone = loop.create_future(), loop.create_future()
         call.enqueued = enqueued
         self._by_task[enqueued.task_sid] = call
-        record.task_sid = enqueued.task_sid
-        await self.routing.save_call(record.as_record())
+        record.task_sid = enqueued.task_sid  # written with the next step: the task has its own record meanwhile
         if leg.state is LegState.ANSWERED and self.settings.hold_music is not None:
             leg.queue_playback(self.settings.hold_music, loop=True)
         caller_gone = asyncio.ensure_future(leg.wait_ended())
