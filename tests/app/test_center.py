@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+from typing import Any
+
 from callboard.app.center import Center
 from callboard.core.clock import VirtualClock
 from callboard.routing.model import ReservationStatus, TaskStatus
@@ -118,6 +121,42 @@ async def test_deleting_a_workspace_removes_its_users_and_names_stay_unique(data
         await center.delete_workspace(acme.sid)
         assert [u["username"] for u in await store.list_users()] == ["root"]
         assert [w["friendly_name"] for w in await store.load_workspaces()] == ["other"]
+    finally:
+        await center.stop()
+        await store.close()
+
+
+async def test_operations_that_queue_up_during_a_commit_go_to_the_store_together_and_in_order(
+    database: Database,
+) -> None:
+    store = await database.open()
+    await store.migrate()
+    center = await Center.start(store, VirtualClock(), timers=False)
+    commits: list[int] = []
+    real_commit = store.commit
+
+    async def counted(workspace_sid: str, upserts: Any, deletes: Any, events: Any) -> None:
+        commits.append(len(events))
+        await real_commit(workspace_sid, upserts, deletes, events)
+
+    try:
+        ws = await center.create_workspace("acme")
+        await center.run(ws.sid, build)
+        workflow = next(iter(ws.workflows))
+        store.commit = counted  # type: ignore[method-assign]
+        sub = center.bus.subscribe()
+
+        def create(w: Workspace) -> str:
+            return w.create_task(workflow, attributes={"department": "sales"}, channel="voice").sid
+
+        sids = await asyncio.gather(*(center.run(ws.sid, create) for _ in range(40)))
+        assert len(commits) < 40  # grouped: the runs that queued behind a commit shared the next one
+        stored, _ = await store.list(ws.sid, "task", limit=100)
+        assert {t["sid"] for t in stored} == set(sids)
+        logged = [e for _, e in await store.events(ws.sid, event_types=["task.created"])]
+        assert [e.resource_sid for e in logged] == sids  # in the order the engine made them
+        published = [e.resource_sid for e in iter(sub.get_nowait, None) if e.name == "task.created"]
+        assert published == sids
     finally:
         await center.stop()
         await store.close()

@@ -12,12 +12,14 @@ import contextlib
 import gc
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from callboard.bus.memory import EventBus
 from callboard.core import ids
 from callboard.core.clock import Clock
 from callboard.core.errors import ConflictError, NotFoundError
+from callboard.core.events import Event
 from callboard.routing.records import record_of, restore_workspace, workspace_record
 from callboard.routing.workspace import Workspace
 from callboard.storage.store import Store
@@ -25,6 +27,16 @@ from callboard.storage.store import Store
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+
+@dataclass
+class _Batch:
+    """The writes of one engine operation, and the future its caller waits on until they are committed."""
+
+    upserts: list[Any]
+    deletes: list[Any]
+    events: list[Event]
+    done: asyncio.Future[None]
 
 
 class Center:
@@ -39,6 +51,8 @@ class Center:
         self._wake = asyncio.Event()
         self._timer_task: asyncio.Task[None] | None = None
         self._saved: dict[str, dict[str, Any]] = {}
+        self._pending: dict[str, list[_Batch]] = {}
+        self._writers: dict[str, asyncio.Task[None]] = {}
 
     @classmethod
     async def start(cls, store: Store, clock: Clock, bus: EventBus | None = None, *, timers: bool = True) -> Center:
@@ -57,6 +71,7 @@ class Center:
         return center
 
     async def stop(self) -> None:
+        await asyncio.gather(*self._writers.values(), return_exceptions=True)
         if self._timer_task is not None:
             self._timer_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -102,6 +117,9 @@ class Center:
     async def delete_workspace(self, sid: str) -> None:
         engine = self.workspace(sid)
         async with self._locks[engine.sid]:
+            writer = self._writers.get(engine.sid)
+            if writer is not None:  # what it did before goes to the store first, then goes with it
+                await asyncio.gather(writer, return_exceptions=True)
             await self.store.delete_workspace(engine.sid)
             # Its supervisors and agents go with it: left behind, they would belong to nothing.
             for user in await self.store.list_users():
@@ -114,24 +132,66 @@ class Center:
     # Changes
 
     async def run(self, workspace_sid: str, op: Callable[[Workspace], T]) -> T:
-        """Run one engine operation and persist and publish what it did, even when it raised halfway."""
+        """Run one engine operation and persist and publish what it did, even when it raised halfway.
+
+        The operation runs under the workspace's lock; its writes wait outside it, so the next operation can
+        run while they are committed. Writes that queue up meanwhile go to the store in one transaction
+        (group commit), in the order the engine made them, and their events are published after it.
+        """
         engine = self.workspace(workspace_sid)
+        error: BaseException | None = None
         async with self._locks[engine.sid]:
             try:
-                return op(engine)
-            finally:
-                await self._commit(engine)
-                self._wake.set()
+                result = op(engine)
+            except BaseException as exc:
+                error = exc
+            batch = self._take(engine)
+        self._wake.set()
+        if batch is not None:
+            await batch.done
+        if error is not None:
+            raise error
+        return result
 
     async def _commit(self, engine: Workspace) -> None:
+        batch = self._take(engine)
+        if batch is not None:
+            await batch.done
+
+    def _take(self, engine: Workspace) -> _Batch | None:
+        """What the engine changed and emitted since the last take, queued for its workspace's writer."""
         touched, deleted = engine.drain_changes()
         events = engine.drain_events()
         if not touched and not deleted and not events:
-            return
-        upserts = [record_of(obj) for obj in touched.values()]
-        await self.store.commit(engine.sid, upserts, deleted, events)
-        await self._save_settings(engine)
-        self.bus.publish(events)
+            return None
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        batch = _Batch([record_of(obj) for obj in touched.values()], list(deleted), events, done)
+        self._pending.setdefault(engine.sid, []).append(batch)
+        if engine.sid not in self._writers:
+            self._writers[engine.sid] = asyncio.create_task(self._write(engine), name=f"callboard-writer-{engine.sid}")
+        return batch
+
+    async def _write(self, engine: Workspace) -> None:
+        """Commits the workspace's queued batches, all that queued up at once in one transaction."""
+        try:
+            while batches := self._pending.pop(engine.sid, []):
+                try:
+                    await self.store.commit(
+                        engine.sid,
+                        [record for b in batches for record in b.upserts],
+                        [gone for b in batches for gone in b.deletes],
+                        [event for b in batches for event in b.events],
+                    )
+                    await self._save_settings(engine)
+                except Exception as exc:
+                    for b in batches:
+                        b.done.set_exception(exc)
+                    continue
+                for b in batches:
+                    self.bus.publish(b.events)
+                    b.done.set_result(None)
+        finally:
+            del self._writers[engine.sid]
 
     async def _save_settings(self, engine: Workspace) -> None:
         """Store the workspace's own settings when they changed (adding a first activity sets defaults)."""

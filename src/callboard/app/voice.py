@@ -290,7 +290,9 @@ def _forward(center: Center, b2bua: B2bua, event: ev.Event) -> None:
         if res is None or res.channel != VOICE_CHANNEL or res.status is not ReservationStatus.PENDING:
             return
         ring = max(0.0, res.timeout_at - center.clock.now())
-        b2bua.offer(Offer(res.task_sid, res.sid, res.worker_sid, res.queue_sid, ring))
+        task = engine.tasks.get(res.task_sid) if engine is not None else None
+        call_sid = task.attributes.get("call_sid") if task is not None else None
+        b2bua.offer(Offer(res.task_sid, res.sid, res.worker_sid, res.queue_sid, ring, call_sid))
     elif event.name in ENDED_OFFERS:
         b2bua.offer_ended(data.get("task_sid", ""), event.resource_sid)
     elif event.name in ENDED_TASKS:

@@ -107,6 +107,7 @@ class Offer:
     worker_sid: str
     queue_sid: str | None
     ring_seconds: float
+    call_sid: str | None = None  # the task's call_sid attribute: an offer may come before enqueue returns
 
 
 class RoutingPort(Protocol):
@@ -160,6 +161,7 @@ class _Call:
     connected: asyncio.Future[tuple[Leg, Offer]] | None = None
     task_gone: asyncio.Future[str] | None = None
     agent: Leg | None = None
+    early_offers: dict[str, Offer] = field(default_factory=dict)
 
 
 class B2bua:
@@ -247,9 +249,16 @@ class B2bua:
     # The routing engine's events, forwarded by the app
 
     def offer(self, offer: Offer) -> None:
-        """The engine reserved a worker for a call's task: ring the worker's phones."""
+        """The engine reserved a worker for a call's task: ring the worker's phones. An offer for a task the
+        call has not heard of yet (the engine offers as it creates the task, and the event may be read before
+        `enqueue` returns) waits with the call until it has."""
         call = self._by_task.get(offer.task_sid)
-        if call is None or call.enqueued is None or offer.reservation_sid in call.rings:
+        if call is None and offer.call_sid is not None:
+            call = self._calls.get(offer.call_sid)
+        if call is None or offer.reservation_sid in call.rings:
+            return
+        if call.enqueued is None or call.enqueued.task_sid != offer.task_sid:
+            call.early_offers[offer.reservation_sid] = offer
             return
         ring = self._spawn(self._ring(call, call.enqueued, offer), f"ring-{offer.reservation_sid}")
         call.rings[offer.reservation_sid] = ring
@@ -260,6 +269,8 @@ class B2bua:
         ring = call.rings.pop(reservation_sid, None) if call is not None else None
         if ring is not None:
             ring.cancel()
+        for waiting in self._calls.values():
+            waiting.early_offers.pop(reservation_sid, None)
 
     def task_ended(self, task_sid: str, reason: str) -> None:
         """The task was canceled or completed outside the call (TTL, a supervisor): the caller is told."""
@@ -324,6 +335,9 @@ class B2bua:
         call.enqueued = enqueued
         self._by_task[enqueued.task_sid] = call
         record.task_sid = enqueued.task_sid  # written with the next step: the task has its own record meanwhile
+        early, call.early_offers = call.early_offers, {}
+        for offer in early.values():
+            self.offer(offer)
         if leg.state is LegState.ANSWERED and self.settings.hold_music is not None:
             leg.queue_playback(self.settings.hold_music, loop=True)
         caller_gone = asyncio.ensure_future(leg.wait_ended())
@@ -444,7 +458,7 @@ class B2bua:
         if caller.recorder is not None and caller.recorder.state is RecorderState.RECORDING:
             caller.recorder.pause()
         self._by_task.pop(enqueued.task_sid, None)
-        call.enqueued, self._by_task[moved.task_sid] = moved, call  # its offers may come before the next await
+        # Offers of the new task that come before `_wait_for_agent` takes it wait with the call (`offer`).
         # The transferring phone hangs up once told the transfer succeeded (RFC 5589 §6.1); if it does not, we do.
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(asyncio.shield(agent.wait_ended()), TRANSFEROR_GRACE)
