@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import os
 import socket
@@ -368,14 +367,9 @@ def public_address(settings: Settings) -> str:
             return "127.0.0.1"
 
 
-def _algorithms(text: str) -> list[Algorithm]:
-    algorithms = []
-    for name in (part.strip() for part in text.split(",") if part.strip()):
-        algorithm = Algorithm.from_param(name)
-        if algorithm is None:
-            raise ValidationError(f"unknown digest algorithm {name!r} (SHA-256, MD5)", field="sip_auth_algorithms")
-        algorithms.append(algorithm)
-    return algorithms
+def _algorithms(names: list[str]) -> list[Algorithm]:
+    """The digest algorithms the settings name (checked when they were read)."""
+    return [algorithm for name in names if (algorithm := Algorithm.from_param(name)) is not None]
 
 
 @dataclass
@@ -406,7 +400,7 @@ class VoiceNode:
         bindings = MemoryBindingStore(clock, stored)
         domains = [d.strip() for d in settings.sip_domains.split(",") if d.strip()] or None
         authenticator = DigestAuthenticator(
-            settings.sip_realm, clock, secret=os.urandom(32), algorithms=_algorithms(settings.sip_auth_algorithms)
+            settings.sip_realm, clock, secret=os.urandom(32), algorithms=_algorithms(settings.auth_algorithm_names)
         )
         registrar = Registrar(
             bindings, clock, domains=domains, authenticator=authenticator, credentials=directory.lookup
@@ -446,7 +440,7 @@ class VoiceNode:
             media,
             department_menu(),
             clock,
-            attributes=_attributes(settings.voice_attributes),
+            attributes=settings.voice_attribute_values,
             recordings_dir=recordings,
             contact_host=address,
             answer_delay=settings.voice_answer_delay_seconds,
@@ -459,8 +453,8 @@ class VoiceNode:
         except BaseException:
             await node.stop()
             raise
-        if settings.sip_trunk:
-            node.trunk = Trunk.start(settings, node.ua)
+        if b2bua.trunk is not None:
+            node.trunk = Trunk.start(settings, node.ua, b2bua.trunk)
         await release_orphans(center, b2bua.live_call_sids())
         node.subscription = center.bus.subscribe(_is_voice_event)
         loop = asyncio.get_running_loop()
@@ -471,11 +465,7 @@ class VoiceNode:
 
     async def _open_transports(self, address: str) -> None:
         s = self.settings
-        names = [n.strip().lower() for n in s.sip_transports.split(",") if n.strip()]
-        unknown = set(names) - {"udp", "tcp", "tls"}
-        if unknown or not names:
-            raise ValidationError(f"sip_transports takes udp, tcp, tls, not {s.sip_transports!r}", field="transports")
-        for name in names:
+        for name in s.transport_names:
             transport: UdpTransport | TcpTransport
             if name == "udp":
                 transport = await UdpTransport.open(self.ua, s.sip_host, s.sip_port, sent_by=address)
@@ -543,18 +533,14 @@ class Trunk:
     prober: OptionsProber | None
 
     @classmethod
-    def start(cls, settings: Settings, ua: UserAgent) -> Trunk:
-        try:
-            uri = SipUri.parse(settings.sip_trunk or "", "sip_trunk")
-        except ValueError as exc:
-            raise ValidationError(f"sip_trunk is not a SIP URI: {exc}", field="sip_trunk") from None
-        registration = None
-        if settings.sip_trunk_username and settings.sip_trunk_register:
-            credentials = DigestClient(settings.sip_trunk_username, settings.sip_trunk_password or "")
+    def start(cls, settings: Settings, ua: UserAgent, route: TrunkRoute) -> Trunk:
+        """Registers the account of `route` (when it has credentials and registering is on) and probes it."""
+        uri, registration = route.uri, None
+        if route.credentials is not None and settings.sip_trunk_register:
             registration = OutboundRegistration(
                 ua,
-                SipUri(uri.host, settings.sip_trunk_username, port=uri.port, scheme=uri.scheme),
-                credentials=credentials,
+                route.target(route.credentials.username),
+                credentials=route.credentials.new_session(),
                 expires=settings.sip_trunk_register_seconds,
                 listener=_log_registration,
             )
@@ -596,16 +582,6 @@ class _ReachabilityLog:
 
 _log_registration = _RegistrationLog()
 _log_reachability = _ReachabilityLog()
-
-
-def _attributes(text: str) -> dict[str, Any]:
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ValidationError(f"voice_attributes is not JSON: {exc}", field="voice_attributes") from None
-    if not isinstance(value, dict):
-        raise ValidationError("voice_attributes must be a JSON object", field="voice_attributes")
-    return value
 
 
 def _tls_contexts(settings: Settings) -> tuple[ssl.SSLContext, ssl.SSLContext]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -80,6 +80,19 @@ class Settings(BaseSettings):
         default='{"language": "en"}',
         description="JSON object of task attributes every inbound call starts with (before the menu's).",
     )
+
+    @property
+    def transport_names(self) -> list[str]:
+        return self.sip_transports.split(",")  # normalised by the validator
+
+    @property
+    def auth_algorithm_names(self) -> list[str]:
+        return self.sip_auth_algorithms.split(",")
+
+    @property
+    def voice_attribute_values(self) -> dict[str, Any]:
+        value: dict[str, Any] = json.loads(self.voice_attributes)
+        return value
 
     @field_validator("sip_transports")
     @classmethod

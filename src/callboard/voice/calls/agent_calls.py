@@ -18,8 +18,8 @@ from callboard.core import ids
 from callboard.core.errors import CallboardError
 from callboard.voice.calls.call_record import CallRecord, Outcome
 from callboard.voice.calls.errors import DialError, LegEndedError
-from callboard.voice.calls.events import Hangup, HangupCause
-from callboard.voice.calls.leg import Leg, LegState
+from callboard.voice.calls.events import HangupCause
+from callboard.voice.calls.leg import Leg, LegState, first_to_end
 from callboard.voice.calls.ringing import ring_all
 from callboard.voice.sip.caller_id import CallerId
 from callboard.voice.sip.incoming_call import IncomingCall
@@ -165,11 +165,8 @@ class AgentCalls:
     async def _until_hangup(self, entry: AgentCall) -> None:
         b, record, phone, target = self.b2bua, entry.record, entry.phone, entry.target
         assert target is not None and record.agent_answered_at is not None
-        phone_end = asyncio.ensure_future(phone.wait_ended())
-        target_end = asyncio.ensure_future(target.wait_ended())
-        done, _ = await asyncio.wait({phone_end, target_end}, return_when=asyncio.FIRST_COMPLETED)
-        first: Hangup = (phone_end if phone_end in done else target_end).result()
-        by = "agent" if phone_end in done else "called"
+        ended, first = await first_to_end(phone, target)
+        by = "agent" if ended is phone else "called"
         if not entry.taken_over:  # else the target went on with the caller the agent transferred to it
             await target.hangup()
         await phone.hangup()

@@ -35,7 +35,7 @@ from callboard.voice.calls.events import (
     TransferRequest,
 )
 from callboard.voice.calls.hold import MutualHold
-from callboard.voice.calls.leg import Leg, LegState
+from callboard.voice.calls.leg import Leg, LegState, first_to_end
 from callboard.voice.calls.media import IncompatibleMediaError, MediaSettings
 from callboard.voice.calls.menu import Menu
 from callboard.voice.calls.ringing import ring_all
@@ -195,6 +195,7 @@ class B2bua:
         self.ua: UserAgent | None = ua_factory(self) if ua_factory is not None else None
         self._calls: dict[str, _Call] = {}
         self._by_task: dict[str, _Call] = {}
+        self._early: dict[str, _Call] = {}  # reservation sid -> the call holding that offer until it knows its task
         self._tasks: set[asyncio.Task[None]] = set()
 
     @property
@@ -259,6 +260,7 @@ class B2bua:
             return
         if call.enqueued is None or call.enqueued.task_sid != offer.task_sid:
             call.early_offers[offer.reservation_sid] = offer
+            self._early[offer.reservation_sid] = call
             return
         ring = self._spawn(self._ring(call, call.enqueued, offer), f"ring-{offer.reservation_sid}")
         call.rings[offer.reservation_sid] = ring
@@ -269,7 +271,8 @@ class B2bua:
         ring = call.rings.pop(reservation_sid, None) if call is not None else None
         if ring is not None:
             ring.cancel()
-        for waiting in self._calls.values():
+        waiting = self._early.pop(reservation_sid, None)
+        if waiting is not None:
             waiting.early_offers.pop(reservation_sid, None)
 
     def task_ended(self, task_sid: str, reason: str) -> None:
@@ -337,6 +340,7 @@ class B2bua:
         record.task_sid = enqueued.task_sid  # written with the next step: the task has its own record meanwhile
         early, call.early_offers = call.early_offers, {}
         for offer in early.values():
+            del self._early[offer.reservation_sid]
             self.offer(offer)
         if leg.state is LegState.ANSWERED and self.settings.hold_music is not None:
             leg.queue_playback(self.settings.hold_music, loop=True)
@@ -526,15 +530,11 @@ class B2bua:
             hangup = await caller.hangup()
             await self._finish(call, Outcome.COMPLETED, hangup.cause, by="caller")
             return FINISHED
-        caller_end = asyncio.ensure_future(caller.wait_ended())
-        other_end = asyncio.ensure_future(other.wait_ended())
-        done, _ = await asyncio.wait({caller_end, other_end}, return_when=asyncio.FIRST_COMPLETED)
-        first: Hangup = min((end.result() for end in done), key=lambda hangup: hangup.at)  # both, after the grace
-        by = "caller" if caller_end in done and caller_end.result() is first else "called"
+        ended, first = await first_to_end(caller, other)  # both may have ended during the grace
         await caller.hangup()
         await other.hangup()
         record.talk_seconds += self.clock.now() - now
-        await self._finish(call, Outcome.COMPLETED, first.cause, by=by)
+        await self._finish(call, Outcome.COMPLETED, first.cause, by="caller" if ended is caller else "called")
         return FINISHED
 
     async def _abandoned(self, call: _Call, enqueued: Enqueued) -> None:
@@ -579,6 +579,8 @@ class B2bua:
         self._calls.pop(call.record.sid, None)
         if call.enqueued is not None:
             self._by_task.pop(call.enqueued.task_sid, None)
+        for reservation_sid in call.early_offers:
+            self._early.pop(reservation_sid, None)
 
     def _stop_rings(self, call: _Call) -> None:
         for ring in call.rings.values():

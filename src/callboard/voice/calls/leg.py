@@ -540,3 +540,13 @@ class Leg:
         if self.state in (S.ANSWERED, S.BRIDGED):  # on hold the far end is expected to be silent
             logger.info("%r: no RTP (%s), hanging up", self, cause.value)
             self._hangup_now(HangupCause.MEDIA_TIMEOUT)
+
+
+async def first_to_end(a: Leg, b: Leg) -> tuple[Leg, Hangup]:
+    """Waits until one of two legs ends: that leg and its hangup (the earlier one, should both have ended)."""
+    ends = {asyncio.ensure_future(a.wait_ended()): a, asyncio.ensure_future(b.wait_ended()): b}
+    done, pending = await asyncio.wait(ends, return_when=asyncio.FIRST_COMPLETED)
+    for waiting in pending:
+        waiting.cancel()
+    first = min(done, key=lambda end: end.result().at)
+    return ends[first], first.result()
