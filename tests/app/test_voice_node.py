@@ -111,6 +111,11 @@ async def test_directory_serves_the_ha1_of_the_realm_and_the_workers_users(datab
         assert directory.lookup("gone", "acme", Algorithm.MD5) is None  # disabled users cannot register
         assert directory.lookup("old", "acme", Algorithm.MD5) is None  # credentials made for another realm
         assert directory.usernames("WK1") == ["ann"] and directory.usernames("WK2") == ["old"]
+        assert (directory.worker_of("ann"), directory.worker_of("gone"), directory.worker_of("nobody")) == (
+            "WK1",
+            None,
+            None,
+        )
     finally:
         await store.close()
 

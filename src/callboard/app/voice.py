@@ -70,18 +70,21 @@ class Directory:
         self.realm = realm
         self._ha1: dict[tuple[str, Algorithm], str] = {}
         self._usernames: dict[str, list[str]] = {}
+        self._workers: dict[str, str] = {}  # username -> worker sid
 
     async def refresh(self) -> None:
         ha1: dict[tuple[str, Algorithm], str] = {}
         usernames: dict[str, list[str]] = {}
+        workers: dict[str, str] = {}
         for user in await self.store.list_users():
             if user.get("worker_sid") and not user.get("disabled"):
                 usernames.setdefault(user["worker_sid"], []).append(user["username"])
+                workers[user["username"]] = user["worker_sid"]
         for credentials in await self.store.list_sip_credentials():
             if credentials["realm"] == self.realm and not credentials["disabled"]:
                 ha1[(credentials["username"], Algorithm.MD5)] = credentials["ha1_md5"]
                 ha1[(credentials["username"], Algorithm.SHA_256)] = credentials["ha1_sha256"]
-        self._ha1, self._usernames = ha1, usernames
+        self._ha1, self._usernames, self._workers = ha1, usernames, workers
 
     def lookup(self, username: str, realm: str, algorithm: Algorithm) -> Ha1 | None:
         """The registrar's `CredentialLookup`."""
@@ -95,6 +98,9 @@ class Directory:
 
     def usernames(self, worker_sid: str) -> list[str]:
         return self._usernames.get(worker_sid, [])
+
+    def worker_of(self, username: str) -> str | None:
+        return self._workers.get(username)
 
 
 class StoredBindings:
@@ -232,7 +238,8 @@ class CenterRouting:
         return Enqueued(workspace_sid, await self.center.run(workspace_sid, op))
 
     def _worker_of_user(self, w: Workspace, username: str) -> Worker | None:
-        return next((w.workers[sid] for sid in w.workers if username in self.directory.usernames(sid)), None)
+        sid = self.directory.worker_of(username)
+        return w.workers.get(sid) if sid is not None else None
 
     async def agent(self, username: str) -> tuple[str, str] | None:
         for engine in self.center.workspaces().values():
