@@ -463,10 +463,7 @@ class B2bua:
             caller.recorder.pause()
         self._by_task.pop(enqueued.task_sid, None)
         # Offers of the new task that come before `_wait_for_agent` takes it wait with the call (`offer`).
-        # The transferring phone hangs up once told the transfer succeeded (RFC 5589 §6.1); if it does not, we do.
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(asyncio.shield(agent.wait_ended()), TRANSFEROR_GRACE)
-        await agent.hangup()
+        await _let_go(agent)
         return moved
 
     async def _transfer_out(
@@ -521,9 +518,7 @@ class B2bua:
         if connected:
             caller.bridge(other)
             await self._record(call)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(asyncio.shield(agent.wait_ended()), TRANSFEROR_GRACE)
-        await agent.hangup()
+        await _let_go(agent)
         await self.routing.wrap_up(enqueued.workspace_sid, offer.reservation_sid)
         if not connected:
             await other.hangup()
@@ -646,6 +641,13 @@ class B2bua:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return task
+
+
+async def _let_go(transferor: Leg) -> None:
+    """The transferring phone hangs up once told the transfer succeeded (RFC 5589 §6.1); if it does not, we do."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(asyncio.shield(transferor.wait_ended()), TRANSFEROR_GRACE)
+    await transferor.hangup()
 
 
 def _ended(leg: Leg) -> bool:
