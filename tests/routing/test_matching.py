@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from builders import build
 
-from callboard.routing.expressions import compile_expression
+from callboard.core.expressions import compile_expression
 
 LANGUAGE_STEP = [{"queue": "support", "expression": "task.language IN worker.languages"}]
 

@@ -14,7 +14,7 @@ from callboard.api.reservations import reservation_page
 from callboard.api.schemas import WorkerChannelUpdate, WorkerCreate, WorkerUpdate
 from callboard.api.urls import WORKSPACE
 from callboard.api.views import worker_view
-from callboard.routing.expressions import compile_expression
+from callboard.core.expressions import compile_expression
 from callboard.routing.model import Worker
 
 router = APIRouter(prefix=f"{WORKSPACE}/workers", tags=["workers"])

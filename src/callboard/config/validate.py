@@ -26,8 +26,8 @@ from callboard.config.model import (
 from callboard.config.reader import Reader, check_unique
 from callboard.config.yaml_source import ConfigError, Path, SourceMap
 from callboard.core.errors import ValidationError
+from callboard.core.expressions import ExpressionSyntaxError, compile_expression
 from callboard.core.ids import TASK_QUEUE, is_sid
-from callboard.routing.expressions import ExpressionSyntaxError, compile_expression
 from callboard.routing.workflow import parse_workflow_configuration
 
 SUPPORTED_VERSION = 1

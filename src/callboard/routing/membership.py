@@ -25,7 +25,7 @@ from collections.abc import Hashable, Iterable, Mapping, Sequence
 from itertools import filterfalse
 from typing import Any
 
-from callboard.routing.expressions import Expression, index_entries
+from callboard.core.expressions import Expression, index_entries
 from callboard.routing.model import TaskQueue, Worker
 
 _NONE: frozenset[str] = frozenset()

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from callboard.core.errors import InvalidStateError
-from callboard.routing.expressions import Expression
+from callboard.core.expressions import Expression
 
 log = logging.getLogger(__name__)
 

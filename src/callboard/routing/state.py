@@ -14,7 +14,7 @@ from callboard.core import ids
 from callboard.core.clock import Clock
 from callboard.core.errors import ConflictError, NotFoundError, ValidationError
 from callboard.core.events import Event
-from callboard.routing.expressions import compile_expression
+from callboard.core.expressions import compile_expression
 from callboard.routing.membership import Membership
 from callboard.routing.model import (
     Activity,

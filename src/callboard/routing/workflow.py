@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from callboard.core.errors import ValidationError
-from callboard.routing.expressions import (
+from callboard.core.expressions import (
     Expression,
     ExpressionSyntaxError,
     IndexKey,

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from callboard.core.errors import ValidationError
-from callboard.routing.expressions import (
+from callboard.core.expressions import (
     And,
     Comparison,
     Expression,

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from callboard.routing.expressions import ExpressionSyntaxError, compile_expression, entries_at, index_entries
+from callboard.core.expressions import ExpressionSyntaxError, compile_expression, entries_at, index_entries
 from callboard.routing.workflow import Filter, WorkflowConfig
 
 
