@@ -16,6 +16,7 @@ EVENT = "EV"
 USER = "US"
 TOKEN = "TK"
 CALL = "CA"
+CONTACT = "CT"
 
 
 def new_sid(prefix: str) -> str:

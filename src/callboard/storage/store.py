@@ -9,17 +9,19 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from callboard.core.clock import Clock, SystemClock
 from callboard.storage import migrate
 from callboard.storage.calls import CallsMixin
+from callboard.storage.contacts import ContactsMixin
 from callboard.storage.credentials import CredentialsMixin
 from callboard.storage.engine import open_engine
 from callboard.storage.eventlog import EventLogMixin
+from callboard.storage.ivr import IvrMixin
 from callboard.storage.records import RecordsMixin
 from callboard.storage.sip import SipMixin
 from callboard.storage.users import UsersMixin
 
 
-class Store(RecordsMixin, EventLogMixin, UsersMixin, CredentialsMixin, CallsMixin, SipMixin):
-    """Workspaces, routing records, the event log, users and credentials, calls and SIP state in SQLite or
-    PostgreSQL."""
+class Store(RecordsMixin, EventLogMixin, UsersMixin, CredentialsMixin, CallsMixin, SipMixin, IvrMixin, ContactsMixin):
+    """Workspaces, routing records, the event log, users and credentials, calls, SIP state, the IVR (flows,
+    schedules, numbers, prompts, closures) and CRM contacts in SQLite or PostgreSQL."""
 
     def __init__(self, engine: AsyncEngine, clock: Clock | None = None) -> None:
         super().__init__(engine, clock or SystemClock())

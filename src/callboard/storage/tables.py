@@ -17,6 +17,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     Table,
     Text,
@@ -237,4 +238,97 @@ sip_bindings = Table(
     Column("aor", Text, primary_key=True),
     Column("key", Text, primary_key=True),
     Column("record", Json, nullable=False),
+)
+
+
+# IVR. Bodies are kept as the center file writes them (flows, schedules, numbers, queue waiting options).
+
+
+def _workspace_key() -> Column[str]:
+    return Column("workspace_sid", Text, ForeignKey("workspaces.sid", ondelete="CASCADE"), primary_key=True)
+
+
+# Every published version of a flow is kept: calls in progress finish on the version they started with.
+flow_versions = Table(
+    "flow_versions",
+    metadata,
+    _workspace_key(),
+    Column("name", Text, primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("definition", Json, nullable=False),
+    Column("created_at", Double, nullable=False),
+)
+
+# Schedules and per-queue waiting options, one row per (kind, name).
+ivr_documents = Table(
+    "ivr_documents",
+    metadata,
+    _workspace_key(),
+    Column("kind", Text, primary_key=True),
+    Column("name", Text, primary_key=True),
+    Column("body", Json, nullable=False),
+    Column("updated_at", Double, nullable=False),
+)
+
+# A number (E.164) belongs to one workspace: an inbound call finds its workspace by the number it called.
+numbers = Table(
+    "numbers",
+    metadata,
+    Column("e164", Text, primary_key=True),
+    _workspace_fk(),
+    Column("body", Json, nullable=False),
+    Column("updated_at", Double, nullable=False),
+    Index("ix_numbers_workspace_sid", "workspace_sid"),
+)
+
+prompts = Table(
+    "prompts",
+    metadata,
+    _workspace_key(),
+    Column("name", Text, primary_key=True),
+    Column("language", Text, primary_key=True),
+    Column("text", Text, nullable=True),
+    Column("voice", Text, nullable=True),
+    Column("source", Text, nullable=False),
+    Column("audio", LargeBinary, nullable=True),  # 8 kHz mono WAV
+    Column("seconds", Double, nullable=True),
+    Column("updated_at", Double, nullable=False),
+)
+
+# The emergency switch: a number or a site closed until cleared, whatever its schedule says.
+closures = Table(
+    "closures",
+    metadata,
+    _workspace_key(),
+    Column("scope", Text, primary_key=True),
+    Column("target", Text, primary_key=True),
+    Column("prompt", Text, nullable=True),
+    Column("text", Text, nullable=True),
+    Column("closed_at", Double, nullable=False),
+)
+
+# CRM contacts. `numbers` keeps the contact's order; contact_numbers indexes them for the caller lookup.
+contacts = Table(
+    "contacts",
+    metadata,
+    Column("sid", Text, primary_key=True),
+    _workspace_fk(),
+    Column("name", Text, nullable=False),
+    Column("numbers", Json, nullable=False),
+    Column("vip", Boolean, nullable=False),
+    Column("manager", Text, nullable=True),
+    Column("language", Text, nullable=True),
+    Column("attributes", Json, nullable=False),
+    Column("date_created", Double, nullable=False),
+    Column("date_updated", Double, nullable=False),
+    Index("ix_contacts_workspace_sid_name", "workspace_sid", "name"),
+)
+
+contact_numbers = Table(
+    "contact_numbers",
+    metadata,
+    _workspace_key(),
+    Column("e164", Text, primary_key=True),
+    Column("contact_sid", Text, ForeignKey("contacts.sid", ondelete="CASCADE"), nullable=False),
+    Index("ix_contact_numbers_contact_sid", "contact_sid"),
 )
