@@ -293,3 +293,12 @@ def test_more_problems() -> None:
         [{"name": "x", "time_zone": "UTC", "weekly": {"mon": ["09:00-18:00", "10:00-11:00", "12:00-13:00"]}}]
     )
     assert [p.path for p in contained] == [(0, "weekly", "mon", 1), (0, "weekly", "mon", 2)]
+
+
+def test_a_closed_schedule_changes_at_a_holiday() -> None:
+    schedule = Schedule("s", "Europe/Madrid", holidays=(Holiday(date(2026, 3, 19), "San José"),))
+    assert schedule.state_at(local(MADRID, 2026, 3, 2, 12)) == HoursState(CLOSED, None, local(MADRID, 2026, 3, 19))
+    assert schedule.state_at(local(MADRID, 2026, 3, 19, 12)) == HoursState(
+        HOLIDAY, "San José", local(MADRID, 2026, 3, 20)
+    )
+    assert schedule.state_at(local(MADRID, 2026, 3, 20, 12)).until is None  # nothing changes within a month

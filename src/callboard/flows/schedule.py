@@ -167,7 +167,7 @@ class Schedule:
     def state_at(self, instant: float) -> HoursState:
         status, holiday = self._plain_state(instant)
         until = None
-        for candidate in self._changes_after(instant):
+        for candidate in self._changes_after(instant, (status, holiday)):
             if self._plain_state(candidate) != (status, holiday):
                 until = candidate
                 break
@@ -181,13 +181,16 @@ class Schedule:
             return HoursStatus.OPEN, None
         return closed, holiday
 
-    def _changes_after(self, instant: float) -> Iterator[float]:
-        """Every instant after `instant` where the state could change, in order: each shift edge and midnight
-        (both occurrences of a wall time repeated when the clocks go back), and each UTC offset change."""
+    def _changes_after(self, instant: float, now: tuple[HoursStatus, str | None]) -> Iterator[float]:
+        """Every instant after `instant` where the state could change from `now`, in order: each shift edge
+        and midnight (both occurrences of a wall time repeated when the clocks go back), and each UTC offset
+        change. A day closed all day in the state of `now` holds none."""
         first = datetime.fromtimestamp(instant, self._zone).date()
         for offset in range(LOOKAHEAD_DAYS + 1):
             day = first + timedelta(days=offset)
-            shifts, _, _ = self.hours_on(day)
+            shifts, closed, holiday = self.hours_on(day)
+            if not shifts and (closed, holiday) == now:
+                continue
             minutes = {0, 1440} | {m for s in shifts for m in (s.start, s.end)}
             candidates = {self._instant(day, m * 60, fold) for m in minutes for fold in (0, 1)}
             candidates.update(self._offset_changes(day))
