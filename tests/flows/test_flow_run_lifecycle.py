@@ -64,6 +64,20 @@ async def test_a_hangup_inside_a_subflow_ends_the_whole_run() -> None:
     assert caller.enqueued == [] and caller.hung_up
 
 
+async def test_a_queue_outcome_without_an_exit_inside_a_subflow_returns_to_the_caller() -> None:
+    queue = flow({"q": {"type": "enqueue", "workflow": "inbound", "no_agents": "bye"}, "bye": BYE}, "queue")
+    main = flow(
+        {
+            "sub": {"type": "subflow", "flow": "queue", "next": "survey"},
+            "survey": {"type": "play", "say": ["welcome"], "next": "end"},
+            "end": BYE,
+        }
+    )
+    run, caller = await harness(main, queue).call(outcomes=[QueueOutcome.COMPLETED])
+    assert run.path == ("sub", "q", "survey", "end") and run.outcome is QueueOutcome.COMPLETED
+    assert run.end is FlowEnd.HANGUP and caller.transcript[-2:] == ["say: Goodbye.", "hangup"]
+
+
 async def test_a_new_version_published_mid_call_does_not_change_the_call() -> None:
     first = build([MAIN, common("main-menu")])
     second = build([MAIN, common("welcome")])

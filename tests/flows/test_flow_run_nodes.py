@@ -68,7 +68,8 @@ async def test_hours_reads_the_numbers_schedule_when_the_node_names_none() -> No
     h = harness(data, schedules=schedules)
     assert (await h.call(variables={"schedule": "madrid"}))[0].steps[0].exit == "closed"
     assert (await h.call(variables={"schedule": "denver"}))[0].steps[0].exit == "open"
-    assert (await h.call(variables={"schedule": None}))[0].steps[0].exit == "open"  # no hours: always open
+    unscheduled, _ = await h.call(variables={"schedule": None})
+    assert unscheduled.steps[0].exit == "open" and unscheduled.steps[0].detail == "no schedule: open"  # always open
 
 
 async def test_time_variables_are_local_to_the_numbers_time_zone() -> None:

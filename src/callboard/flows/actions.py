@@ -186,7 +186,8 @@ class NodeActions:
             status = {"OPEN": "open", "HOLIDAY": "holiday"}.get(state.status.name, "closed")
             holiday = state.holiday if status == "holiday" else None
         self.variables["hours"], self.variables["holiday"] = status, holiday
-        self.step.detail = f"schedule {name}: {status}" + (f" ({holiday})" if holiday else "")
+        where = f"schedule {name}" if schedule is not None else "no schedule"
+        self.step.detail = f"{where}: {status}" + (f" ({holiday})" if holiday else "")
         target = {"open": node.open, "closed": node.closed, "holiday": node.holiday}[status]
         if target is not None:
             return Exit(status, target)

@@ -142,7 +142,8 @@ class FlowRunner:
 
     async def run(self, flow: str, conversation: Conversation, variables: Mapping[str, Any]) -> FlowRun:
         """Runs `flow` to its end; never raises for what the caller or the outside world does."""
-        execution = _Execution(self, self._flows, conversation, {**DEFAULT_VARIABLES, **variables})
+        start = {**DEFAULT_VARIABLES, "contact": {}, **variables}  # a fresh `contact` per run, never shared
+        execution = _Execution(self, self._flows, conversation, start)
         return await execution.run(flow)
 
 
