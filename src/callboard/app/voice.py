@@ -20,16 +20,19 @@ from pathlib import Path
 from typing import Any
 
 from callboard.app.center import Center
+from callboard.app.ivr import CenterServices, FlowCalls, IvrConfig
+from callboard.app.ivr_voice import CallerVoice
 from callboard.bus.memory import Subscription
 from callboard.config.settings import Settings
 from callboard.core import events as ev
 from callboard.core.clock import Clock, SystemClock
 from callboard.core.errors import NotFoundError, ValidationError
+from callboard.flows.tts import TextToSpeech
 from callboard.routing.model import ReservationStatus, TaskStatus, Worker
 from callboard.routing.workspace import Workspace
 from callboard.voice.calls.b2bua import AgentContact, B2bua, Enqueued, Offer, TrunkRoute
 from callboard.voice.calls.media import MediaSettings
-from callboard.voice.calls.menu import PROMPTS_DIR, department_menu
+from callboard.voice.calls.menu import PROMPTS_DIR, MenuFlow, department_menu
 from callboard.voice.media.clock import AsyncioMediaClock
 from callboard.voice.media.playback import Prompt
 from callboard.voice.media.ports import RtpPortPool
@@ -159,10 +162,14 @@ class StoredBindings:
 class CenterRouting:
     """The B2BUA's `RoutingPort`: calls become voice tasks of the center's first workspace and workflow."""
 
-    def __init__(self, center: Center, directory: Directory, bindings: MemoryBindingStore) -> None:
+    def __init__(
+        self, center: Center, directory: Directory, bindings: MemoryBindingStore, ivr: IvrConfig | None = None
+    ) -> None:
         self.center = center
         self.directory = directory
         self.bindings = bindings
+        self.ivr = ivr
+        self._retries: set[asyncio.Task[None]] = set()
 
     def _inbound_workspace(self) -> Workspace:
         engines = sorted(self.center.workspaces().values(), key=lambda w: w.friendly_name)
@@ -172,18 +179,78 @@ class CenterRouting:
         raise ValidationError("no workspace has a voice channel and a workflow", error_id="no_voice_workspace")
 
     async def workspace_for(self, called: str) -> str | None:
+        """The workspace of the number called; with no numbers configured anywhere, the first voice workspace."""
+        if self.ivr is not None and await self.ivr.has_numbers():
+            found = await self.ivr.number(called)
+            return found[0].workspace_sid if found is not None else None
         try:
             return self._inbound_workspace().sid
         except ValidationError:
             return None
 
-    async def enqueue(self, workspace_sid: str, call_sid: str, attributes: dict[str, Any]) -> Enqueued:
+    async def enqueue(
+        self,
+        workspace_sid: str,
+        call_sid: str,
+        attributes: dict[str, Any],
+        *,
+        workflow: str | None = None,
+        priority: int = 0,
+        ttl: int | None = None,
+        known_worker: str | None = None,
+    ) -> Enqueued:
+        """A voice task; `known_worker` goes in the attribute `known_worker`, which a workflow target names as
+        `known_worker_friendly_name: task.known_worker` to offer the task to that agent first."""
         engine = self.center.workspace(workspace_sid)
-        workflow = min(engine.workflows.values(), key=lambda w: w.friendly_name)
+        if workflow is None:
+            chosen = min(engine.workflows.values(), key=lambda w: w.friendly_name)
+        else:
+            found = next((w for w in engine.workflows.values() if w.friendly_name == workflow), None)
+            if found is None:
+                raise NotFoundError(f"no workflow named {workflow!r}", error_id="workflow_not_found")
+            chosen = found
+        if known_worker:
+            attributes = {**attributes, "known_worker": known_worker}
+        options: dict[str, Any] = {"priority": priority} | ({"timeout": float(ttl)} if ttl else {})
         task = await self.center.run(
-            engine.sid, lambda w: w.create_task(workflow.sid, attributes=attributes, channel=VOICE_CHANNEL)
+            engine.sid,
+            lambda w: w.create_task(chosen.sid, attributes=attributes, channel=VOICE_CHANNEL, **options),
         )
         return Enqueued(engine.sid, task.sid)
+
+    async def update(self, workspace_sid: str, task_sid: str, attributes: dict[str, Any]) -> None:
+        def op(w: Workspace) -> None:
+            task = w.task(task_sid)
+            w.update_task(task_sid, attributes={**task.attributes, **attributes})
+
+        await self.center.run(workspace_sid, op)
+
+    async def callback_failed(self, workspace_sid: str, task_sid: str) -> None:
+        """Tries the callback again after `callback_retry_every` seconds, as a new task of the same priority,
+        while attempts remain (`callback_retries` after the first)."""
+        engine = self.center.workspace(workspace_sid)
+        task = engine.tasks.get(task_sid)
+        if task is None:
+            return
+        attributes = dict(task.attributes)
+        attempt = int(attributes.get("callback_attempt", 1))
+        if attempt > int(attributes.get("callback_retries", 0)):
+            log.info("callback task %s: no attempts left", task_sid)
+            return
+        attributes["callback_attempt"] = attempt + 1
+        delay = float(attributes.get("callback_retry_every", 300))
+        workflow_sid, priority = task.workflow_sid, task.priority
+
+        async def later() -> None:
+            await asyncio.sleep(delay)
+            await self.center.run(
+                workspace_sid,
+                lambda w: w.create_task(workflow_sid, attributes=attributes, channel=VOICE_CHANNEL, priority=priority),
+            )
+
+        retry = asyncio.get_running_loop().create_task(later(), name=f"callback-retry-{task_sid}")
+        self._retries.add(retry)
+        retry.add_done_callback(self._retries.discard)
 
     async def cancel(self, workspace_sid: str, task_sid: str, reason: str) -> None:
         def op(w: Workspace) -> None:
@@ -298,7 +365,19 @@ def _forward(center: Center, b2bua: B2bua, event: ev.Event) -> None:
         ring = max(0.0, res.timeout_at - center.clock.now())
         task = engine.tasks.get(res.task_sid) if engine is not None else None
         call_sid = task.attributes.get("call_sid") if task is not None else None
-        b2bua.offer(Offer(res.task_sid, res.sid, res.worker_sid, res.queue_sid, ring, call_sid))
+        callback = task.attributes.get("callback_number") if task is not None else None
+        b2bua.offer(
+            Offer(
+                res.task_sid,
+                res.sid,
+                res.worker_sid,
+                res.queue_sid,
+                ring,
+                call_sid,
+                event.workspace_sid,
+                str(callback) if callback else None,
+            )
+        )
     elif event.name in ENDED_OFFERS:
         b2bua.offer_ended(data.get("task_sid", ""), event.resource_sid)
     elif event.name in ENDED_TASKS:
@@ -318,6 +397,7 @@ async def release_orphans(center: Center, live_calls: set[str]) -> int:
             t.sid
             for t in engine.tasks.values()
             if t.channel == VOICE_CHANNEL
+            and not t.attributes.get("callback_number")  # a callback's task outlives the call it came from
             and t.attributes.get("call_sid")
             and t.attributes["call_sid"] not in live_calls
         ]
@@ -396,6 +476,16 @@ class VoiceNode:
     trunk: Trunk | None = None
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     subscription: Subscription | None = None
+    ivr: IvrConfig | None = None
+    voice: CallerVoice | None = None
+    services: CenterServices | None = None
+
+    def ivr_changed(self, workspace_sid: str) -> None:
+        """The API's `IvrListener`: flows, numbers, schedules, prompts or closures of a workspace changed."""
+        if self.ivr is not None:
+            self.ivr.ivr_changed(workspace_sid)
+        if self.voice is not None:
+            self.voice.forget(workspace_sid)
 
     @classmethod
     async def start(cls, settings: Settings, center: Center, clock: Clock | None = None) -> VoiceNode:
@@ -441,20 +531,28 @@ class VoiceNode:
                 authorize=lambda request: authorize_agent(request, authenticator, directory),
             )
 
+        trunk = trunk_route(settings)
+        ivr = IvrConfig(center)
+        tts = TextToSpeech(recordings / ".." / "tts-cache")  # beside the recordings
+        voice = CallerVoice(center, tts, recordings, hold_music=media.hold_music, callbacks=trunk is not None)
+        services = CenterServices(center)
+        flows = FlowCalls(ivr, voice, services, clock, MenuFlow(department_menu()))
         b2bua = B2bua(
             user_agent,
-            CenterRouting(center, directory, bindings),
+            CenterRouting(center, directory, bindings, ivr),
             media,
-            department_menu(),
+            flows,
             clock,
             attributes=settings.voice_attribute_values,
             recordings_dir=recordings,
             contact_host=address,
             answer_delay=settings.voice_answer_delay_seconds,
-            trunk=trunk_route(settings),
+            trunk=trunk,
         )
+        b2bua.callback_failed_prompt = voice.system("no-answer", "en")
         assert b2bua.ua is not None
         node = cls(settings, center, b2bua, b2bua.ua, registrar, bindings, directory, stored, media_clock)
+        node.ivr, node.voice, node.services = ivr, voice, services
         try:
             await node._open_transports(address)
         except BaseException:
@@ -513,6 +611,8 @@ class VoiceNode:
             await transport.close()
         await self.stored_bindings.close()
         await self.media_clock.stop()
+        if self.services is not None:
+            await self.services.close()
 
 
 def trunk_route(settings: Settings) -> TrunkRoute | None:

@@ -27,6 +27,7 @@ from callboard.core.clock import Clock
 from callboard.core.errors import CallboardError
 from callboard.voice.calls.agent_calls import AgentCalls
 from callboard.voice.calls.call_record import CallRecord, Outcome
+from callboard.voice.calls.callbacks import Callbacks
 from callboard.voice.calls.errors import DialError, LegEndedError
 from callboard.voice.calls.events import (
     Hangup,
@@ -35,10 +36,11 @@ from callboard.voice.calls.events import (
     TransferRequest,
 )
 from callboard.voice.calls.hold import MutualHold
+from callboard.voice.calls.inbound import CallFlow, InboundCall, QueueRequest, Waited, WaitExit, WaitingRoom
 from callboard.voice.calls.leg import Leg, LegState, first_to_end
 from callboard.voice.calls.media import IncompatibleMediaError, MediaSettings
-from callboard.voice.calls.menu import Menu
 from callboard.voice.calls.ringing import ring_all
+from callboard.voice.media.playback import Prompt
 from callboard.voice.media.recorder import RecorderState
 from callboard.voice.sip.call_events import CallEvent
 from callboard.voice.sip.caller_id import CallerId
@@ -108,6 +110,8 @@ class Offer:
     queue_sid: str | None
     ring_seconds: float
     call_sid: str | None = None  # the task's call_sid attribute: an offer may come before enqueue returns
+    workspace_sid: str | None = None
+    callback_number: str | None = None  # the task is a callback: ring the agent, then call this number
 
 
 class RoutingPort(Protocol):
@@ -125,7 +129,28 @@ class RoutingPort(Protocol):
         """The workspace whose number was dialed; None when no workspace takes calls."""
         ...
 
-    async def enqueue(self, workspace_sid: str, call_sid: str, attributes: dict[str, Any]) -> Enqueued: ...
+    async def enqueue(
+        self,
+        workspace_sid: str,
+        call_sid: str,
+        attributes: dict[str, Any],
+        *,
+        workflow: str | None = None,
+        priority: int = 0,
+        ttl: int | None = None,
+        known_worker: str | None = None,
+    ) -> Enqueued:
+        """A voice task for the call, routed by `workflow` (None: the workspace's first); `known_worker` (a
+        worker's friendly name) is offered the task first. Raises `CallboardError` when it cannot be made."""
+        ...
+
+    async def update(self, workspace_sid: str, task_sid: str, attributes: dict[str, Any]) -> None:
+        """Merges `attributes` into the task's (a caller who asked for a callback keeps their place)."""
+        ...
+
+    async def callback_failed(self, workspace_sid: str, task_sid: str) -> None:
+        """The customer of a callback did not answer: try again later as the task's attributes say."""
+        ...
 
     async def cancel(self, workspace_sid: str, task_sid: str, reason: str) -> None: ...
 
@@ -162,6 +187,8 @@ class _Call:
     task_gone: asyncio.Future[str] | None = None
     agent: Leg | None = None
     early_offers: dict[str, Offer] = field(default_factory=dict)
+    inbound: InboundCall | None = None
+    finished: bool = False
 
 
 class B2bua:
@@ -172,7 +199,7 @@ class B2bua:
         ua_factory: Callable[[B2bua], UserAgent] | None,
         routing: RoutingPort,
         settings: MediaSettings,
-        menu: Menu,
+        flow: CallFlow,
         clock: Clock,
         *,
         attributes: Mapping[str, Any] | None = None,
@@ -183,7 +210,7 @@ class B2bua:
     ) -> None:
         self.routing = routing
         self.settings = settings
-        self.menu = menu
+        self.flow = flow
         self.clock = clock
         self.attributes = dict(attributes or {})
         self.recordings_dir = recordings_dir
@@ -191,7 +218,11 @@ class B2bua:
         self.answer_delay = answer_delay  # seconds of ringing before the answer (0: answer at once)
         self.trunk = trunk
         self.agent_ring_seconds = 30.0  # how long an agent's call to a colleague rings
+        self.callback_failed_prompt: Prompt | None = (
+            None  # told to the agent when a callback's customer does not answer
+        )
         self.agent_calls = AgentCalls(self)
+        self.callbacks = Callbacks(self)
         self.ua: UserAgent | None = ua_factory(self) if ua_factory is not None else None
         self._calls: dict[str, _Call] = {}
         self._by_task: dict[str, _Call] = {}
@@ -201,7 +232,7 @@ class B2bua:
     @property
     def calls(self) -> int:
         """Calls in progress."""
-        return len(self._calls) + len(self.agent_calls.calls)
+        return len(self._calls) + len(self.agent_calls.calls) + len(self.callbacks.calls)
 
     @staticmethod
     def is_number(text: str) -> bool:
@@ -256,6 +287,9 @@ class B2bua:
         call = self._by_task.get(offer.task_sid)
         if call is None and offer.call_sid is not None:
             call = self._calls.get(offer.call_sid)
+        if call is None and offer.callback_number is not None:
+            self.callbacks.offer(offer)
+            return
         if call is None or offer.reservation_sid in call.rings:
             return
         if call.enqueued is None or call.enqueued.task_sid != offer.task_sid:
@@ -267,6 +301,7 @@ class B2bua:
 
     def offer_ended(self, task_sid: str, reservation_sid: str) -> None:
         """The reservation timed out, was rescinded or canceled: stop ringing for it."""
+        self.callbacks.offer_ended(reservation_sid)
         call = self._by_task.get(task_sid)
         ring = call.rings.pop(reservation_sid, None) if call is not None else None
         if ring is not None:
@@ -298,40 +333,107 @@ class B2bua:
             await call.leg.answer()  # before the first write: the store must not hold up the answer
             record.answered_at = self.clock.now()
             await self.routing.save_call(record.as_record())
-            choice = await self.menu.run(call.leg)
-            if choice is None:
-                await call.leg.play(self.menu.no_agent) if self.menu.no_agent else None
-                await self._end(call, Outcome.FAILED, HangupCause.NORMAL, by="system")
-                return
-            await self._queue(call, choice)
+            call.inbound = InboundCall(self, record, call.leg)
+            await self.flow.run(call.inbound)
         except LEG_ENDED:
-            await self._ended_early(call)
+            pass
         except Exception:
             logger.exception("call %s failed", record.sid)
-            await self._end(call, Outcome.FAILED, HangupCause.NORMAL, by="system")
+            if call.inbound is not None:
+                call.inbound.outcome = Outcome.FAILED
         finally:
-            self._forget(call)
+            try:
+                await self._close(call)
+            finally:
+                self._forget(call)
 
-    async def _queue(self, call: _Call, choice: Mapping[str, Any]) -> None:
-        record, leg = call.record, call.leg
+    async def _close(self, call: _Call) -> None:
+        """The flow is over: the caller is hung up (if still there) and the record finished, once."""
+        if call.finished or call.record.workspace_sid is None:
+            return
+        hangup = await call.leg.hangup()
+        chosen = call.inbound.outcome if call.inbound is not None else None
+        if hangup.cause is HangupCause.INCOMPATIBLE_MEDIA:
+            outcome = Outcome.FAILED
+        elif chosen is not None:
+            outcome = chosen
+        else:
+            outcome = Outcome.ABANDONED if hangup.remote else Outcome.IVR
+        await self._finish(call, outcome, hangup.cause, by="caller" if hangup.remote else "system")
+
+    # What a flow asks of the B2BUA (through InboundCall)
+
+    def enqueued(self, call_sid: str) -> Enqueued | None:
+        call = self._calls.get(call_sid)
+        return call.enqueued if call is not None else None
+
+    async def queue(self, call_sid: str, request: QueueRequest) -> Waited:
+        """Queues the caller for an agent and waits (see `InboundCall.enqueue`)."""
+        call = self._calls[call_sid]
+        record = call.record
         attributes = {
             **self.attributes,
-            **choice,
+            **request.attributes,
             "caller": record.caller,
             "called": record.called,
             "call_sid": record.sid,
         }
         assert record.workspace_sid is not None
-        enqueued: Enqueued | None = await self.routing.enqueue(record.workspace_sid, record.sid, attributes)
+        try:
+            enqueued: Enqueued | Waited = await self.routing.enqueue(
+                record.workspace_sid, record.sid, attributes, workflow=request.workflow,
+                priority=request.priority, ttl=request.timeout, known_worker=request.known_worker,
+            )  # fmt: skip
+        except CallboardError as exc:
+            logger.warning("call %s: no task: %s", record.sid, exc)
+            return Waited.FAILED
         record.enqueued_at, record.attributes = self.clock.now(), attributes
-        if leg.state is LegState.ANSWERED and self.menu.connecting is not None:
-            leg.queue_playback(self.menu.connecting)
-        while enqueued is not None:  # a transfer puts the caller back in a queue
-            enqueued = await self._wait_for_agent(call, enqueued)
+        while isinstance(enqueued, Enqueued):  # a transfer puts the caller back in a queue
+            enqueued = await self._wait_for_agent(call, enqueued, request.waiting)
+        return enqueued
 
-    async def _wait_for_agent(self, call: _Call, enqueued: Enqueued) -> Enqueued | None:
-        """Music until an agent answers (then the conversation), the caller leaves or the task ends; the task
-        the caller is transferred to, if the agent transfers the call."""
+    async def send_elsewhere(self, call_sid: str, target: str) -> bool:
+        """Connects the caller to an outside number through the trunk (or a SIP URI) until either hangs up."""
+        call = self._calls[call_sid]
+        record, caller = call.record, call.leg
+        assert self.ua is not None
+        uri: Uri
+        if self.is_number(target) and self.trunk is not None:
+            trunk = self.trunk
+            uri, destination, credentials = trunk.target(target), trunk.destination, trunk.credentials
+        else:
+            try:
+                uri, destination, credentials = SipUri.parse(target), None, None
+            except ValueError:
+                logger.info("call %s: cannot send the caller to %r", record.sid, target)
+                return False
+        try:
+            other = await Leg.dial(
+                self.ua, uri, self.settings, destination=destination, caller_id=CallerId(record.caller),
+                ring_timeout=self.trunk.ring_seconds if self.trunk else 45.0,
+                credentials=credentials.new_session() if credentials else None,
+            )  # fmt: skip
+        except (CallboardError, OSError) as exc:
+            logger.info("call %s: sending the caller to %s failed: %s", record.sid, target, exc)
+            return False
+        record.attributes.setdefault("transfers", []).append({"to": target, "external": True, "at": self.clock.now()})
+        if caller.state is not LegState.ANSWERED:
+            await other.hangup()
+            return False
+        caller.stop_playback()
+        caller.bridge(other)
+        await self._record(call)
+        ended, first = await first_to_end(caller, other)
+        await caller.hangup()
+        await other.hangup()
+        by = "caller" if ended is caller else "called"
+        await self._finish(call, Outcome.COMPLETED, first.cause, by=by)
+        return True
+
+    async def _wait_for_agent(self, call: _Call, enqueued: Enqueued, waiting: WaitingRoom | None) -> Enqueued | Waited:
+        """Music (or the waiting room) until an agent answers (then the conversation), the caller leaves, the
+        task ends or the waiting room takes the caller out; the task the caller is transferred to, if the agent
+        transfers the call."""
         record, leg = call.record, call.leg
         loop = asyncio.get_running_loop()
         call.connected, call.task_gone = loop.create_future(), loop.create_future()
@@ -342,23 +444,71 @@ class B2bua:
         for offer in early.values():
             del self._early[offer.reservation_sid]
             self.offer(offer)
-        if leg.state is LegState.ANSWERED and self.settings.hold_music is not None:
+        room: asyncio.Future[WaitExit] | None = None
+        if waiting is not None and leg.state is LegState.ANSWERED:
+            room = asyncio.ensure_future(waiting.wait(leg, enqueued.workspace_sid, enqueued.task_sid))
+        elif leg.state is LegState.ANSWERED and self.settings.hold_music is not None:
             leg.queue_playback(self.settings.hold_music, loop=True)
         caller_gone = asyncio.ensure_future(leg.wait_ended())
         try:
             waits: set[asyncio.Future[Any]] = {caller_gone, call.connected, call.task_gone}
+            if room is not None:
+                waits.add(room)
             done, _ = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
         finally:
-            if not caller_gone.done():
-                caller_gone.cancel()
+            for future in (caller_gone, room):
+                if future is not None and not future.done():
+                    future.cancel()
         if call.connected.done() and not call.connected.cancelled():
+            if room is not None:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await room  # the waiting room stops its prompts before the caller meets the agent
+                leg.stop_playback()
             agent, offer = call.connected.result()
-            return await self._talk(call, enqueued, agent, offer)
+            moved = await self._talk(call, enqueued, agent, offer)
+            return moved if moved is not None else Waited.COMPLETED
         if caller_gone in done:
             await self._abandoned(call, enqueued)
-        else:
-            await self._no_agent(call, call.task_gone.result())
-        return None
+            return Waited.HUNG_UP
+        if room is not None and room in done and not room.cancelled() and room.exception() is None:
+            return await self._leave_queue(call, enqueued, room.result())
+        if room is not None and room in done and not room.cancelled() and room.exception() is not None:
+            logger.error("call %s: the waiting room failed", record.sid, exc_info=room.exception())
+            return await self._leave_queue(call, enqueued, WaitExit(Waited.TIMEOUT))
+        self._no_agent(call, call.task_gone.result())
+        return Waited.TIMEOUT
+
+    async def _leave_queue(self, call: _Call, enqueued: Enqueued, exit_: WaitExit) -> Waited:
+        """The waiting room takes the caller out of the queue: for a callback the task stays (and is offered as a
+        callback); otherwise it is canceled and the flow goes on."""
+        record, leg = call.record, call.leg
+        self._stop_rings(call)
+        self._by_task.pop(enqueued.task_sid, None)
+        record.wait_seconds = self.clock.now() - (record.enqueued_at or self.clock.now())
+        leg.stop_playback()
+        ws, task = enqueued.workspace_sid, enqueued.task_sid
+        if exit_.reason is Waited.CALLBACK and exit_.callback_number:
+            attributes = {**exit_.callback_attributes, "callback_number": exit_.callback_number, "call_sid": None}
+            try:
+                await self.routing.update(ws, task, {**attributes, "callback_of": record.sid})
+            except CallboardError as exc:
+                logger.warning("call %s: callback not kept: %s", record.sid, exc)
+                return Waited.FAILED
+            record.attributes["callback_number"] = exit_.callback_number
+            self._set_outcome(call, Outcome.CALLBACK)
+            return Waited.CALLBACK
+        reason = "max wait" if exit_.reason is Waited.TIMEOUT else "no agents"
+        try:
+            await self.routing.cancel(ws, task, reason)
+        except CallboardError as exc:
+            logger.info("task %s of call %s not canceled: %s", task, record.sid, exc)
+        self._set_outcome(call, Outcome.NO_AGENT)
+        return exit_.reason if exit_.reason is not Waited.CALLBACK else Waited.FAILED
+
+    @staticmethod
+    def _set_outcome(call: _Call, outcome: Outcome) -> None:
+        if call.inbound is not None:
+            call.inbound.outcome = outcome
 
     async def _talk(self, call: _Call, enqueued: Enqueued, agent: Leg, offer: Offer) -> Enqueued | None:
         record, caller = call.record, call.leg
@@ -542,31 +692,18 @@ class B2bua:
         call.record.wait_seconds = self.clock.now() - (call.record.enqueued_at or self.clock.now())
         await self._finish(call, Outcome.ABANDONED, hangup.cause, by="caller")
 
-    async def _no_agent(self, call: _Call, reason: str) -> None:
+    def _no_agent(self, call: _Call, reason: str) -> None:
         self._stop_rings(call)
         call.record.wait_seconds = self.clock.now() - (call.record.enqueued_at or self.clock.now())
-        leg = call.leg
-        leg.stop_playback()
-        with contextlib.suppress(*LEG_ENDED):
-            if self.menu.no_agent is not None:
-                await leg.play(self.menu.no_agent)
+        call.leg.stop_playback()
         logger.info("call %s: its task ended (%s)", call.record.sid, reason)
-        await self._end(call, Outcome.NO_AGENT, HangupCause.NORMAL, by="system")
-
-    async def _ended_early(self, call: _Call) -> None:
-        """The caller hung up before joining a queue (while the menu played or before the answer)."""
-        hangup = await call.leg.wait_ended()
-        outcome = Outcome.FAILED if hangup.cause is HangupCause.INCOMPATIBLE_MEDIA else Outcome.ABANDONED
-        await self._finish(call, outcome, hangup.cause, by="caller" if hangup.remote else "system")
-
-    async def _end(self, call: _Call, outcome: Outcome, cause: HangupCause, *, by: str) -> None:
-        hangup = await call.leg.hangup(cause)
-        await self._finish(call, outcome, hangup.cause, by=by)
+        self._set_outcome(call, Outcome.NO_AGENT)
 
     async def _finish(self, call: _Call, outcome: Outcome, cause: HangupCause, *, by: str) -> None:
         record = call.record
         record.ended_at = self.clock.now()
         record.outcome, record.hangup_cause, record.hangup_by = outcome, cause.value, by
+        call.finished = True
         await self.routing.save_call(record.as_record())
 
     def _forget(self, call: _Call) -> None:

@@ -15,6 +15,8 @@ class Outcome(StrEnum):
     NO_AGENT = "no_agent"  # the task ended without an agent (its timeout, or canceled by a supervisor)
     FAILED = "failed"  # no usable media, no choice made in the menu, or an error of ours
     REJECTED = "rejected"  # refused before answering (overload, unknown number)
+    IVR = "ivr"  # ended in the flow without a queue (closed, a message, a hang-up node)
+    CALLBACK = "callback"  # the caller left the queue to be called back (the callback has its own record)
 
 
 @dataclass(slots=True)

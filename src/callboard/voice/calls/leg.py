@@ -13,7 +13,7 @@ import logging
 import time
 from collections.abc import Callable, Coroutine, Iterable
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from callboard.core.errors import InvalidStateError
 from callboard.voice.calls.errors import DialError, LegEndedError, OfferRejectedError, TransferFailedError
@@ -34,6 +34,7 @@ from callboard.voice.calls.events import (
     digit_of_info,
 )
 from callboard.voice.calls.media import IncompatibleMediaError, LegMedia, MediaSettings
+from callboard.voice.calls.message_take import MessageTake
 from callboard.voice.calls.prompter import Prompter
 from callboard.voice.media.bridge import Bridge, BridgeSide
 from callboard.voice.media.dtmf import DtmfDigit
@@ -103,6 +104,7 @@ class Leg:
         self._tasks: set[asyncio.Task[None]] = set()
         self._transfers: dict[int, asyncio.Future[int]] = {}
         self._replaces: dict[int, ReplacesTarget] = {}
+        self._message: MessageTake | None = None
 
     def __repr__(self) -> str:
         return f"<Leg {self.call.call_id if self.call else '-'} {self.state.value}>"
@@ -310,6 +312,31 @@ class Leg:
         wait for each digit after the prompt. Digits pressed before (type-ahead) count. "" when nothing came."""
         self._require(S.ANSWERED, action="gather")
         return await self.prompter.gather(max_digits, timeout, terminator, interrupt_prompt)
+
+    def clear_digits(self) -> None:
+        """Forgets the digits pressed so far, so that the next `gather` hears only new ones."""
+        self.prompter.clear_digits()
+
+    async def take_message(self, max_seconds: float, *, stop_digits: str = "#") -> bytes:
+        """Records what the far end says (not what is played to it) until one of `stop_digits`, `max_seconds`
+        or the hang-up: 8 kHz mono linear PCM."""
+        self._require(S.ANSWERED, action="take a message")
+        audio = self.media.audio
+        take = MessageTake(max_seconds, audio.payload_type if audio is not None else 0)
+
+        def stop(event: LegEvent) -> None:
+            if isinstance(event, Dtmf) and event.digit in stop_digits and not take.done.done():
+                take.done.set_result(None)
+
+        self._message = take
+        self.subscribe(stop)
+        try:
+            waits: set[asyncio.Future[Any]] = {take.done, self._ended}
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            self.unsubscribe(stop)
+            self._message = None
+        return bytes(take.pcm)
 
     def _dtmf(self, digit: str, source: DtmfSource) -> None:
         if self.state is S.ENDED:
@@ -528,7 +555,8 @@ class Leg:
     # -- RTP session events (RtpSessionListener)
 
     def rtp_received(self, packet: RtpPacket) -> None:
-        pass  # audio from the far end matters only to a bridge, a recorder or a speech recognizer
+        if self._message is not None:  # otherwise audio from the far end matters only to a bridge or a recorder
+            self._message.feed(packet)
 
     def dtmf_received(self, digit: DtmfDigit) -> None:
         self._dtmf(digit.digit, DtmfSource.RFC4733)

@@ -1,7 +1,8 @@
 """A one-digit menu: the greeting, a digit, the attributes of the department it picks.
 
-The stand-in for contact flows (they come with the flow engine): it asks up to `attempts` times, says why a
-digit is not valid, and falls back to `default` when the caller chooses nothing.
+A fixed `CallFlow` for tests and benchmarks of the voice plane alone (centers run contact flows, `flows/`): it
+asks up to `attempts` times, says why a digit is not valid, and falls back to `default` when the caller chooses
+nothing; the choice is queued with music on hold.
 """
 
 from __future__ import annotations
@@ -11,10 +12,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from callboard.voice.calls.call_record import Outcome
+from callboard.voice.calls.inbound import InboundCall, QueueRequest, Waited
 from callboard.voice.calls.leg import Leg
 from callboard.voice.media.playback import Prompt
 
-__all__ = ["PROMPTS_DIR", "Menu", "department_menu"]
+__all__ = ["PROMPTS_DIR", "Menu", "MenuFlow", "department_menu"]
 
 PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
 
@@ -40,6 +43,27 @@ class Menu:
             if digit and self.invalid is not None and attempt + 1 < self.attempts:
                 await leg.play(self.invalid)
         return self.options.get(self.default) if self.default is not None else None
+
+
+@dataclass(frozen=True)
+class MenuFlow:
+    """The menu as a whole call: the choice becomes a task; no choice, or no agent in time, says `no_agent`."""
+
+    menu: Menu
+
+    async def run(self, call: InboundCall) -> None:
+        menu, leg = self.menu, call.leg
+        choice = await menu.run(leg)
+        if choice is None:
+            call.outcome = Outcome.FAILED
+        else:
+            if menu.connecting is not None:
+                leg.queue_playback(menu.connecting)
+            waited = await call.enqueue(QueueRequest(dict(choice)))
+            if waited in (Waited.COMPLETED, Waited.HUNG_UP):
+                return
+        if menu.no_agent is not None:
+            await leg.play(menu.no_agent)
 
 
 def department_menu(prompts: Path = PROMPTS_DIR) -> Menu:

@@ -58,6 +58,11 @@ class Prompter:
         if self.player is not None:
             self.player.stop()
 
+    def clear_digits(self) -> None:
+        """Forgets digits pressed so far (type-ahead that meant something else)."""
+        while not self._digits.empty():
+            self._digits.get_nowait()
+
     def digit(self, digit: str) -> None:
         if not self.closed:
             self._digits.put_nowait(digit)

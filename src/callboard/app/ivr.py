@@ -1,0 +1,227 @@
+"""The IVR side of a running center: each workspace's published flows, schedules, numbers, waiting options and
+emergency closures, read from the store into an immutable snapshot, and the `CallFlow` that runs a call to one
+of its numbers through the flow engine.
+
+A snapshot is rebuilt after a change (`ivr_changed`, called by the API and by `apply`); a call keeps the snapshot
+it started with, so publishing a flow never changes a call in progress. When no workspace has a number at all,
+calls go to the built-in department menu of the first workspace with a voice channel (a fresh install answers).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import httpx
+
+from callboard.app.center import Center
+from callboard.core.clock import Clock
+from callboard.flows.build import build_flows
+from callboard.flows.catalog import Catalog
+from callboard.flows.conversation import HttpRequest, HttpResult, Message, PromptRef, Speech
+from callboard.flows.model import FlowSet
+from callboard.flows.numbers import Number, build_numbers, normalize_number
+from callboard.flows.runner import FlowRunner
+from callboard.flows.schedule import build_schedules
+from callboard.flows.system_prompts import SYSTEM_PROMPTS
+from callboard.voice.calls.call_record import Outcome
+from callboard.voice.calls.inbound import CallFlow, InboundCall
+
+__all__ = ["CenterServices", "FlowCalls", "IvrConfig", "IvrSnapshot"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class IvrSnapshot:
+    """One workspace's IVR configuration as published at one moment."""
+
+    workspace_sid: str
+    flows: FlowSet
+    numbers: Mapping[str, Number]  # by E.164
+    waiting: Mapping[str, Mapping[str, Any]]  # queue name -> its waiting options
+    closures: tuple[Mapping[str, Any], ...] = ()
+    prompts: frozenset[str] = frozenset()
+    problems: tuple[str, ...] = ()  # what did not build (stored data a newer version no longer accepts)
+
+    def closure(self, number: Number) -> Mapping[str, Any] | None:
+        """The emergency closure that holds for `number` now (its own, or its site's), if any."""
+        for closure in self.closures:
+            if (closure["scope"], closure["target"]) in (("number", number.e164), ("site", number.site)):
+                return closure
+        return None
+
+
+@dataclass
+class IvrConfig:
+    """Snapshots per workspace, rebuilt on demand after a change, and the index of numbers to workspaces."""
+
+    center: Center
+    _snapshots: dict[str, IvrSnapshot] = field(default_factory=dict)
+    _numbers: dict[str, str] | None = None
+    _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    def ivr_changed(self, workspace_sid: str) -> None:
+        """The API or `apply` changed a workspace's flows, numbers, schedules, prompts or closures."""
+        self._snapshots.pop(workspace_sid, None)
+        self._numbers = None
+
+    async def number(self, called: str) -> tuple[IvrSnapshot, Number] | None:
+        """The workspace snapshot and number a call to `called` reaches, or None."""
+        e164 = _e164(called)
+        index = await self._index()
+        workspace_sid = index.get(e164) if e164 is not None else None
+        if workspace_sid is None:
+            return None
+        snapshot = await self.snapshot(workspace_sid)
+        number = snapshot.numbers.get(e164) if e164 is not None else None
+        return (snapshot, number) if number is not None else None
+
+    async def has_numbers(self) -> bool:
+        return bool(await self._index())
+
+    async def snapshot(self, workspace_sid: str) -> IvrSnapshot:
+        snapshot = self._snapshots.get(workspace_sid)
+        if snapshot is None:
+            async with self._lock:
+                snapshot = self._snapshots.get(workspace_sid)
+                if snapshot is None:
+                    snapshot = self._snapshots[workspace_sid] = await self._build(workspace_sid)
+        return snapshot
+
+    async def _index(self) -> dict[str, str]:
+        if self._numbers is None:
+            index: dict[str, str] = {}
+            for workspace_sid in self.center.workspaces():
+                for document in await self.center.store.list_documents(workspace_sid, "number"):
+                    index[document["name"]] = workspace_sid
+            self._numbers = index
+        return self._numbers
+
+    async def _build(self, workspace_sid: str) -> IvrSnapshot:
+        store, engine = self.center.store, self.center.workspace(workspace_sid)
+        system = frozenset(name for texts in SYSTEM_PROMPTS.values() for name in texts)
+        prompts = frozenset(p["name"] for p in await store.list_prompts(workspace_sid)) | system
+        flow_data = [dict(f["definition"], name=f["name"]) for f in await store.list_flows(workspace_sid)]
+        schedule_data = [dict(d["body"], name=d["name"]) for d in await store.list_documents(workspace_sid, "schedule")]
+        number_data = [dict(d["body"], number=d["name"]) for d in await store.list_documents(workspace_sid, "number")]
+        catalog = Catalog(
+            prompts=prompts,
+            workflows=frozenset(w.friendly_name for w in engine.workflows.values()),
+            queues=frozenset(q.friendly_name for q in engine.queues.values()),
+            channels=frozenset(engine.channels),
+            schedules=frozenset(d["name"] for d in schedule_data),
+            flows=frozenset(d["name"] for d in flow_data),
+        )
+        schedules, schedule_problems = build_schedules(schedule_data, catalog)
+        flows, flow_problems = build_flows(flow_data, catalog)
+        numbers, number_problems = build_numbers(number_data, catalog, schedules)
+        problems = tuple(str(p) for p in (*schedule_problems, *flow_problems, *number_problems))
+        for problem in problems:
+            log.error("workspace %s: stored IVR configuration: %s", workspace_sid, problem)
+        waiting = {d["name"]: d["body"] for d in await store.list_documents(workspace_sid, "queue_waiting")}
+        return IvrSnapshot(
+            workspace_sid,
+            FlowSet(flows, schedules, version=str(len(flow_data))),
+            {n.e164: n for n in numbers},
+            waiting,
+            tuple(await store.list_closures(workspace_sid)),
+            prompts,
+            problems,
+        )
+
+
+def _e164(called: str) -> str | None:
+    text = called if called.startswith("+") else "+" + called
+    try:
+        return normalize_number(text)
+    except ValueError:
+        return None
+
+
+class CenterServices:
+    """`FlowServices` over the store (CRM contacts) and HTTP (lookups)."""
+
+    def __init__(self, center: Center, client: httpx.AsyncClient | None = None) -> None:
+        self.center = center
+        self.client = client or httpx.AsyncClient()
+
+    async def http(self, request: HttpRequest) -> HttpResult:
+        try:
+            response = await self.client.request(
+                request.method, request.url, json=request.body, timeout=request.timeout
+            )
+        except httpx.TimeoutException as exc:
+            raise TimeoutError(str(exc)) from exc
+        except httpx.HTTPError as exc:
+            raise OSError(str(exc)) from exc
+        try:
+            data = response.json()
+        except ValueError:
+            data = None
+        return HttpResult(response.status_code, data, dict(response.headers))
+
+    async def find_contact(self, workspace: str, number: str) -> Mapping[str, Any] | None:
+        e164 = _e164(number)
+        if e164 is None:
+            return None
+        contact: Mapping[str, Any] | None = await self.center.store.find_contact(workspace, e164)
+        return contact
+
+    async def close(self) -> None:
+        await self.client.aclose()
+
+
+class FlowCalls:
+    """The B2BUA's `CallFlow` for a center: the number called picks the workspace, its flow, language and hours;
+    an emergency closure answers with its message instead. `fallback` runs calls when no number is configured."""
+
+    def __init__(self, config: IvrConfig, voice: Any, services: CenterServices, clock: Clock, fallback: CallFlow):
+        self.config = config
+        self.voice = voice  # app.ivr_voice.CallerVoice: renders messages and builds conversations
+        self.services = services
+        self.clock = clock
+        self.fallback = fallback
+
+    async def run(self, call: InboundCall) -> None:
+        found = await self.config.number(call.called)
+        if found is None:
+            await self.fallback.run(call)
+            return
+        snapshot, number = found
+        closure = snapshot.closure(number)
+        if closure is not None:
+            await self.voice.say(call, snapshot, _closure_message(closure, number.language))
+            call.outcome = Outcome.IVR
+            return
+        conversation = self.voice.conversation(call, snapshot, number)
+        runner = FlowRunner(snapshot.flows, self.clock, self.services)
+        run = await runner.run(number.flow, conversation, self.variables(call, snapshot, number))
+        log.info("call %s: flow %s ended (%s) after %d steps", call.sid, number.flow, run.end, len(run.steps))
+        call.record.attributes.setdefault("flow", {"name": number.flow, "end": str(run.end)})
+
+    def variables(self, call: InboundCall, snapshot: IvrSnapshot, number: Number) -> dict[str, Any]:
+        return {
+            "caller": call.caller,
+            "called": call.called,
+            "number": number.e164,
+            "workspace": snapshot.workspace_sid,
+            "site": number.site,
+            "language": number.language,
+            "time_zone": number.time_zone,
+            "schedule": number.schedule,
+            "closed_prompt": number.closed_prompt,
+            "holiday_prompt": number.holiday_prompt,
+            "call_sid": call.sid,
+            "started_at": datetime.fromtimestamp(self.clock.now()).isoformat(timespec="seconds"),
+        }
+
+
+def _closure_message(closure: Mapping[str, Any], language: str) -> Message:
+    text = closure.get("text")
+    part = Speech(text) if text else PromptRef(closure.get("prompt") or "emergency-closed")
+    return Message((part,), language)
