@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 router = APIRouter(prefix=f"{WORKSPACE}/calls", tags=["calls"])
 
 MAX_LIMIT = 500
-Outcome = Literal["completed", "abandoned", "no_agent", "failed", "rejected"]
+Outcome = Literal["completed", "abandoned", "no_agent", "failed", "rejected", "ivr", "callback"]
 
 
 def get_recordings_dir(request: Request) -> Path | None:

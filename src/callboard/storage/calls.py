@@ -19,7 +19,7 @@ from callboard.storage.tables import calls
 from callboard.storage.upsert import upsert
 
 DIRECTIONS = ("inbound", "outbound", "internal")
-OUTCOMES = ("completed", "abandoned", "no_agent", "failed", "rejected")
+OUTCOMES = ("completed", "abandoned", "no_agent", "failed", "rejected", "ivr", "callback")
 HANGUP_BY = ("caller", "agent", "called", "system")  # called: whom an agent called or transferred to
 
 # Every save must name these: they are what a call is, from its first moment.
