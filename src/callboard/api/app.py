@@ -14,12 +14,16 @@ from callboard.api import (
     auth_routes,
     calls,
     channels,
+    emergency,
     errors,
     events,
+    flows,
     health,
     metrics,
+    numbers,
     queues,
     reservations,
+    schedules,
     statistics,
     stream,
     tasks,
@@ -29,7 +33,7 @@ from callboard.api import (
     workspaces,
 )
 from callboard.api.auth import AuthConfig
-from callboard.api.ports import CenterPort
+from callboard.api.ports import CenterPort, IvrListener
 
 # Statistics routes come before the routers whose `/{sid}` would otherwise take `statistics` for a sid.
 ROUTERS: tuple[APIRouter, ...] = (
@@ -47,6 +51,10 @@ ROUTERS: tuple[APIRouter, ...] = (
     calls.router,
     events.router,
     stream.router,
+    flows.router,
+    emergency.router,
+    numbers.router,
+    schedules.router,
 )
 
 TAGS = [
@@ -63,6 +71,10 @@ TAGS = [
     {"name": "statistics", "description": "Real-time and cumulative statistics with TaskRouter's field names."},
     {"name": "calls", "description": "Call records and their recordings."},
     {"name": "events", "description": "The event log."},
+    {"name": "flows", "description": "Contact flows (IVR), versioned; calls in progress keep their version."},
+    {"name": "numbers", "description": "Numbers (DIDs): their flow, hours, holidays and closed messages."},
+    {"name": "schedules", "description": "Time zones, weekly hours and holidays, by name."},
+    {"name": "emergency", "description": "Close a number or a site now; reopen it."},
     {"name": "stream", "description": "Live events over the WebSocket `/api/v1/stream`."},
     {"name": "operations", "description": "Health and Prometheus metrics."},
 ]
@@ -76,11 +88,13 @@ def create_api(
     login_rate_limit: int = 10,
     sip_realm: str = "callboard",
     recordings_dir: Path | None = None,
+    ivr_listener: IvrListener | None = None,
 ) -> FastAPI:
     """The API of one running center; `session_ttl` is in seconds, `login_rate_limit` failed logins a minute.
 
     Setting a password also stores the user's SIP digest credentials in `sip_realm`; call recordings are
-    served only from inside `recordings_dir` (None: none are served).
+    served only from inside `recordings_dir` (None: none are served); `ivr_listener` is told of every change
+    of a workspace's IVR configuration (None: nobody listens).
     """
     meter = metrics.Metrics(center)
 
@@ -99,6 +113,7 @@ def create_api(
     app.state.center = center
     app.state.auth_config = AuthConfig(session_ttl, secure_cookies, login_rate_limit, sip_realm)
     app.state.recordings_dir = recordings_dir
+    app.state.ivr_listener = ivr_listener
     app.state.metrics = meter
     errors.install(app)
     app.add_middleware(errors.CatchAll)

@@ -17,9 +17,70 @@ Logged = list[tuple[int, Event]]
 Names = list[str]
 
 
-class StorePort(Protocol):
+class IvrStorePort(Protocol):
+    """The store's side of the IVR: versioned flows, documents (schedules, numbers), the prompt library,
+    emergency closures and CRM contacts."""
+
+    async def publish_flow(self, workspace_sid: str, name: str, definition: Record) -> int: ...
+
+    async def get_flow(self, workspace_sid: str, name: str, version: int | None = None) -> Record | None: ...
+
+    async def list_flows(self, workspace_sid: str) -> Records: ...
+
+    async def flow_versions(self, workspace_sid: str, name: str) -> Records: ...
+
+    async def delete_flow(self, workspace_sid: str, name: str) -> bool: ...
+
+    async def put_document(self, workspace_sid: str, kind: str, name: str, body: Record) -> None: ...
+
+    async def get_document(self, workspace_sid: str, kind: str, name: str) -> Record | None: ...
+
+    async def list_documents(self, workspace_sid: str, kind: str) -> Records: ...
+
+    async def delete_document(self, workspace_sid: str, kind: str, name: str) -> bool: ...
+
+    async def find_number(self, e164: str) -> tuple[str, Record] | None: ...
+
+    async def put_prompt(
+        self,
+        workspace_sid: str,
+        name: str,
+        language: str,
+        *,
+        audio: bytes | None,
+        text: str | None,
+        voice: str | None,
+        source: str,
+    ) -> None: ...
+
+    async def get_prompt(self, workspace_sid: str, name: str, language: str) -> Record | None: ...
+
+    async def list_prompts(self, workspace_sid: str) -> Records: ...
+
+    async def delete_prompt(self, workspace_sid: str, name: str, language: str | None = None) -> int: ...
+
+    async def set_closure(
+        self, workspace_sid: str, scope: str, target: str, *, prompt: str | None, text: str | None
+    ) -> Record: ...
+
+    async def clear_closure(self, workspace_sid: str, scope: str, target: str) -> bool: ...
+
+    async def list_closures(self, workspace_sid: str) -> Records: ...
+
+    async def put_contact(self, workspace_sid: str, contact: Record) -> Record: ...
+
+    async def find_contact(self, workspace_sid: str, e164: str) -> Record | None: ...
+
+    async def get_contact(self, workspace_sid: str, sid: str) -> Record | None: ...
+
+    async def list_contacts(self, workspace_sid: str) -> Records: ...
+
+    async def delete_contact(self, workspace_sid: str, sid: str) -> bool: ...
+
+
+class StorePort(IvrStorePort, Protocol):
     """The store's read side, the event log, call records, users with their SIP credentials, sessions, API
-    tokens and login attempts."""
+    tokens and login attempts; and the IVR's side."""
 
     async def get(self, workspace_sid: str, kind: str, sid: str) -> Record | None: ...
 
@@ -116,6 +177,13 @@ class Subscription(Protocol):
 
 class BusPort(Protocol):
     def subscribe(self, accept: Callable[[Event], bool] | None = None) -> Subscription: ...
+
+
+class IvrListener(Protocol):
+    """Told after the API changed a workspace's IVR configuration (flows, numbers, schedules, closures,
+    prompts), so the node reloads it; calls in progress keep the snapshot they started with."""
+
+    def ivr_changed(self, workspace_sid: str) -> None: ...
 
 
 class CenterPort(Protocol):
