@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -21,6 +22,7 @@ from callboard.api import (
     health,
     metrics,
     numbers,
+    prompts,
     queues,
     reservations,
     schedules,
@@ -34,6 +36,7 @@ from callboard.api import (
 )
 from callboard.api.auth import AuthConfig
 from callboard.api.ports import CenterPort, IvrListener
+from callboard.flows.tts import TextToSpeech
 
 # Statistics routes come before the routers whose `/{sid}` would otherwise take `statistics` for a sid.
 ROUTERS: tuple[APIRouter, ...] = (
@@ -55,6 +58,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     emergency.router,
     numbers.router,
     schedules.router,
+    prompts.router,
 )
 
 TAGS = [
@@ -75,6 +79,7 @@ TAGS = [
     {"name": "numbers", "description": "Numbers (DIDs): their flow, hours, holidays and closed messages."},
     {"name": "schedules", "description": "Time zones, weekly hours and holidays, by name."},
     {"name": "emergency", "description": "Close a number or a site now; reopen it."},
+    {"name": "prompts", "description": "Recorded and text-to-speech prompts per language; the system prompts."},
     {"name": "stream", "description": "Live events over the WebSocket `/api/v1/stream`."},
     {"name": "operations", "description": "Health and Prometheus metrics."},
 ]
@@ -88,12 +93,14 @@ def create_api(
     login_rate_limit: int = 10,
     sip_realm: str = "callboard",
     recordings_dir: Path | None = None,
+    tts_cache_dir: Path | None = None,
     ivr_listener: IvrListener | None = None,
 ) -> FastAPI:
     """The API of one running center; `session_ttl` is in seconds, `login_rate_limit` failed logins a minute.
 
     Setting a password also stores the user's SIP digest credentials in `sip_realm`; call recordings are
-    served only from inside `recordings_dir` (None: none are served); `ivr_listener` is told of every change
+    served only from inside `recordings_dir` (None: none are served). Text-to-speech renders into
+    `tts_cache_dir` (None: a folder in the system's temporary folder); `ivr_listener` is told of every change
     of a workspace's IVR configuration (None: nobody listens).
     """
     meter = metrics.Metrics(center)
@@ -113,6 +120,7 @@ def create_api(
     app.state.center = center
     app.state.auth_config = AuthConfig(session_ttl, secure_cookies, login_rate_limit, sip_realm)
     app.state.recordings_dir = recordings_dir
+    app.state.tts = TextToSpeech(tts_cache_dir or Path(tempfile.gettempdir()) / "callboard-tts")
     app.state.ivr_listener = ivr_listener
     app.state.metrics = meter
     errors.install(app)

@@ -39,6 +39,12 @@ class RateLimitedError(CallboardError):
         self.retry_after = retry_after
 
 
+class ServiceUnavailableError(CallboardError):
+    """Something the server needs for this request is missing (a program not installed, say)."""
+
+    error_id = "service_unavailable"
+
+
 # Most specific first: InvalidStateError is a ConflictError.
 STATUS_BY_TYPE: tuple[tuple[type[CallboardError], int], ...] = (
     (NotFoundError, 404),
@@ -47,6 +53,7 @@ STATUS_BY_TYPE: tuple[tuple[type[CallboardError], int], ...] = (
     (AuthenticationError, 401),
     (PermissionDeniedError, 403),
     (RateLimitedError, 429),
+    (ServiceUnavailableError, 503),
 )
 
 _HTTP_IDS = {
