@@ -83,6 +83,20 @@ async def test_list_flows_gives_the_latest_of_each_and_delete_takes_every_versio
     assert await ivr.publish_flow("WS1", "main", MAIN) == 1  # a new flow of the same name starts again
 
 
+async def test_bodies_keep_their_keys_in_order(ivr: Store) -> None:
+    # A flow without `start` starts at its first node: PostgreSQL's jsonb would sort the keys.
+    nodes = {"zebra": {"type": "play"}, "alpha": {"type": "hangup"}, "mid": {"type": "hangup"}}
+    await ivr.publish_flow("WS1", "main", {"name": "main", "nodes": nodes})
+    assert list((await ivr.get_flow("WS1", "main") or {})["definition"]["nodes"]) == ["zebra", "alpha", "mid"]
+    assert list((await ivr.list_flows("WS1"))[0]["definition"]) == ["name", "nodes"]
+    body = {"time_zone": "Europe/Madrid", "name": "madrid", "weekly": {"sun": [], "mon": []}}
+    await ivr.put_document("WS1", "schedule", "madrid", body)
+    assert list((await ivr.get_document("WS1", "schedule", "madrid") or {})["weekly"]) == ["sun", "mon"]
+    assert list((await ivr.list_documents("WS1", "schedule"))[0]["body"]) == ["time_zone", "name", "weekly"]
+    await ivr.put_document("WS1", "number", "+34910000001", {"site": "x", "number": "+34910000001"})
+    assert list((await ivr.find_number("+34910000001") or ("", {}))[1]) == ["site", "number"]
+
+
 async def test_flows_are_refused_without_a_workspace_or_a_mapping(ivr: Store) -> None:
     with pytest.raises(NotFoundError):
         await ivr.publish_flow("WS404", "main", MAIN)

@@ -241,7 +241,10 @@ sip_bindings = Table(
 )
 
 
-# IVR. Bodies are kept as the center file writes them (flows, schedules, numbers, queue waiting options).
+# IVR. Bodies are kept as the center file writes them (flows, schedules, numbers, queue waiting options), in
+# PostgreSQL's json rather than jsonb: json keeps the keys in their order, and order can be meaning (a flow
+# without `start` starts at its first node), besides an export reading like the file it came from.
+Document: TypeEngine[Any] = JSON()
 
 
 def _workspace_key() -> Column[str]:
@@ -255,7 +258,7 @@ flow_versions = Table(
     _workspace_key(),
     Column("name", Text, primary_key=True),
     Column("version", Integer, primary_key=True),
-    Column("definition", Json, nullable=False),
+    Column("definition", Document, nullable=False),
     Column("created_at", Double, nullable=False),
 )
 
@@ -266,7 +269,7 @@ ivr_documents = Table(
     _workspace_key(),
     Column("kind", Text, primary_key=True),
     Column("name", Text, primary_key=True),
-    Column("body", Json, nullable=False),
+    Column("body", Document, nullable=False),
     Column("updated_at", Double, nullable=False),
 )
 
@@ -276,7 +279,7 @@ numbers = Table(
     metadata,
     Column("e164", Text, primary_key=True),
     _workspace_fk(),
-    Column("body", Json, nullable=False),
+    Column("body", Document, nullable=False),
     Column("updated_at", Double, nullable=False),
     Index("ix_numbers_workspace_sid", "workspace_sid"),
 )
@@ -318,7 +321,7 @@ contacts = Table(
     Column("vip", Boolean, nullable=False),
     Column("manager", Text, nullable=True),
     Column("language", Text, nullable=True),
-    Column("attributes", Json, nullable=False),
+    Column("attributes", Document, nullable=False),
     Column("date_created", Double, nullable=False),
     Column("date_updated", Double, nullable=False),
     Index("ix_contacts_workspace_sid_name", "workspace_sid", "name"),

@@ -16,8 +16,10 @@ down_revision = "0002"
 branch_labels = None
 depends_on = None
 
-# Spelled out here, not imported from tables.py: a revision is frozen once released.
+# Spelled out here, not imported from tables.py: a revision is frozen once released. Bodies are json, not
+# jsonb, on PostgreSQL: json keeps their keys in order.
 JSON = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
+DOCUMENT = sa.JSON()
 
 
 def _workspace_fk(table: str) -> sa.ForeignKeyConstraint:
@@ -32,7 +34,7 @@ def upgrade() -> None:
         sa.Column("workspace_sid", sa.Text, nullable=False),
         sa.Column("name", sa.Text, nullable=False),
         sa.Column("version", sa.Integer, nullable=False),
-        sa.Column("definition", JSON, nullable=False),
+        sa.Column("definition", DOCUMENT, nullable=False),
         sa.Column("created_at", sa.Double, nullable=False),
         sa.PrimaryKeyConstraint("workspace_sid", "name", "version", name="pk_flow_versions"),
         _workspace_fk("flow_versions"),
@@ -42,7 +44,7 @@ def upgrade() -> None:
         sa.Column("workspace_sid", sa.Text, nullable=False),
         sa.Column("kind", sa.Text, nullable=False),
         sa.Column("name", sa.Text, nullable=False),
-        sa.Column("body", JSON, nullable=False),
+        sa.Column("body", DOCUMENT, nullable=False),
         sa.Column("updated_at", sa.Double, nullable=False),
         sa.PrimaryKeyConstraint("workspace_sid", "kind", "name", name="pk_ivr_documents"),
         _workspace_fk("ivr_documents"),
@@ -51,7 +53,7 @@ def upgrade() -> None:
         "numbers",
         sa.Column("e164", sa.Text, nullable=False),
         sa.Column("workspace_sid", sa.Text, nullable=False),
-        sa.Column("body", JSON, nullable=False),
+        sa.Column("body", DOCUMENT, nullable=False),
         sa.Column("updated_at", sa.Double, nullable=False),
         sa.PrimaryKeyConstraint("e164", name="pk_numbers"),
         _workspace_fk("numbers"),
@@ -91,7 +93,7 @@ def upgrade() -> None:
         sa.Column("vip", sa.Boolean, nullable=False),
         sa.Column("manager", sa.Text, nullable=True),
         sa.Column("language", sa.Text, nullable=True),
-        sa.Column("attributes", JSON, nullable=False),
+        sa.Column("attributes", DOCUMENT, nullable=False),
         sa.Column("date_created", sa.Double, nullable=False),
         sa.Column("date_updated", sa.Double, nullable=False),
         sa.PrimaryKeyConstraint("sid", name="pk_contacts"),
