@@ -15,6 +15,7 @@ from callboard.api import (
     auth_routes,
     calls,
     channels,
+    contacts,
     emergency,
     errors,
     events,
@@ -59,6 +60,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     numbers.router,
     schedules.router,
     prompts.router,
+    contacts.router,
 )
 
 TAGS = [
@@ -80,6 +82,7 @@ TAGS = [
     {"name": "schedules", "description": "Time zones, weekly hours and holidays, by name."},
     {"name": "emergency", "description": "Close a number or a site now; reopen it."},
     {"name": "prompts", "description": "Recorded and text-to-speech prompts per language; the system prompts."},
+    {"name": "contacts", "description": "CRM contacts, found by phone number."},
     {"name": "stream", "description": "Live events over the WebSocket `/api/v1/stream`."},
     {"name": "operations", "description": "Health and Prometheus metrics."},
 ]
