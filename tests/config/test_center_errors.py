@@ -78,7 +78,7 @@ def test_unknown_key_is_reported_at_the_key() -> None:
     assert errors(text) == [
         "c.yaml:14:9: unknown key 'strategyy' in queue; expected one of: name, target_workers, strategy,"
         " strategy_options, order, max_reserved_workers, reservation_activity, assignment_activity,"
-        " wrapup_seconds, post_work_activity, service_level_threshold"
+        " wrapup_seconds, post_work_activity, service_level_threshold, waiting"
     ]
 
 

@@ -1,4 +1,8 @@
-"""Configuration as code against a running center: export it as a center model, and apply a plan to it."""
+"""Configuration as code against a running center: export it as a center model, and apply a plan to it.
+
+The routing objects live in the engines; the IVR (prompts, schedules, numbers, flows, contacts and each queue's
+waiting options) lives in the store, in the center file's own format, and is read and written there.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +19,7 @@ from callboard.config import model as m
 from callboard.config.plan import Change, plan
 from callboard.core.errors import ValidationError
 from callboard.routing.workspace import Workspace
+from callboard.storage.store import Store
 from callboard.voice.sip.digest import Algorithm, ha1
 
 _hasher = PasswordHasher()
@@ -119,6 +124,92 @@ def with_sip_credentials(center: m.Center, realm: str) -> m.Center:
     return dataclasses.replace(center, users=users)
 
 
+def waiting_body(waiting: m.Waiting) -> dict[str, Any]:
+    """A queue's waiting options as the store keeps them: every option, defaults filled in."""
+    return dataclasses.asdict(waiting)
+
+
+def waiting_of(body: dict[str, Any]) -> m.Waiting:
+    """Stored waiting options as the model; what a body leaves out takes its default."""
+    defaults = m.Waiting()
+    callback = body.get("callback")
+    return m.Waiting(
+        music=body.get("music"),
+        announce_position=bool(body.get("announce_position", defaults.announce_position)),
+        announce_wait=bool(body.get("announce_wait", defaults.announce_wait)),
+        announce_every=int(body.get("announce_every", defaults.announce_every)),
+        announcements=tuple(
+            m.Announcement(str(a["prompt"]), int(a.get("every", 60))) for a in body.get("announcements") or ()
+        ),
+        callback=None if not isinstance(callback, dict) else _callback_of(callback),
+        max_wait=body.get("max_wait"),
+        join_when_empty=bool(body.get("join_when_empty", defaults.join_when_empty)),
+        leave_when_empty=bool(body.get("leave_when_empty", defaults.leave_when_empty)),
+    )
+
+
+def _callback_of(body: dict[str, Any]) -> m.Callback:
+    defaults = m.Callback()
+    return m.Callback(
+        key=str(body.get("key", defaults.key)),
+        after=int(body.get("after", defaults.after)),
+        confirm=bool(body.get("confirm", defaults.confirm)),
+        workflow=body.get("workflow"),
+        retries=int(body.get("retries", defaults.retries)),
+        retry_every=int(body.get("retry_every", defaults.retry_every)),
+    )
+
+
+def _exported_audio(prompt: dict[str, Any]) -> bool:
+    # A rendering of the text is not a recording: exporting it would pin today's text-to-speech voice.
+    return bool(prompt["has_audio"]) and (prompt["source"] != "tts" or not prompt["text"])
+
+
+async def _export_prompts(store: Store, workspace_sid: str) -> tuple[m.Prompt, ...]:
+    languages: dict[str, list[dict[str, Any]]] = {}
+    for prompt in await store.list_prompts(workspace_sid):
+        languages.setdefault(prompt["name"], []).append(prompt)
+    prompts = []
+    for name, stored in languages.items():
+        audio = {}
+        for prompt in stored:
+            if _exported_audio(prompt):
+                full = await store.get_prompt(workspace_sid, name, prompt["language"])
+                if full is not None and full["audio"] is not None:
+                    audio[prompt["language"]] = full["audio"]
+        text = {p["language"]: p["text"] for p in stored if p["text"]}
+        voice = {p["language"]: p["voice"] for p in stored if p["voice"] and p["language"] in text}
+        prompts.append(m.Prompt(name, text, voice, audio))
+    return tuple(prompts)
+
+
+async def export_ivr(store: Store, space: m.Workspace, workspace_sid: str) -> m.Workspace:
+    """`space` with its IVR from the store: prompts, schedules, numbers, flows, contacts, waiting options."""
+    waiting = {d["name"]: waiting_of(d["body"]) for d in await store.list_documents(workspace_sid, "queue_waiting")}
+    contacts = [
+        m.Contact(c["name"], tuple(c["numbers"]), c["vip"], c["manager"], c["language"], c["attributes"])
+        for c in await store.list_contacts(workspace_sid)
+    ]
+    return dataclasses.replace(
+        space,
+        queues=tuple(dataclasses.replace(q, waiting=waiting.get(q.name)) for q in space.queues),
+        prompts=await _export_prompts(store, workspace_sid),
+        schedules=tuple(
+            m.Schedule(d["name"], {"name": d["name"], **d["body"]})
+            for d in await store.list_documents(workspace_sid, "schedule")
+        ),
+        numbers=tuple(
+            m.Number(d["name"], {"number": d["name"], **d["body"]})
+            for d in await store.list_documents(workspace_sid, "number")
+        ),
+        flows=tuple(
+            m.ContactFlow(f["name"], {"name": f["name"], **f["definition"]})
+            for f in await store.list_flows(workspace_sid)
+        ),
+        contacts=tuple(contacts),
+    )
+
+
 async def export_center(runtime: Runtime) -> m.Center:
     """The live configuration as a center model (users with their password hashes and SIP credentials)."""
     spaces = sorted(runtime.workspaces().values(), key=lambda w: w.friendly_name)
@@ -137,7 +228,8 @@ async def export_center(runtime: Runtime) -> m.Center:
                 sip_credentials=_stored_sip_credentials(user),
             )
         )
-    return m.Center(workspaces=tuple(export_workspace(w) for w in spaces), users=tuple(users))
+    exported = [await export_ivr(runtime.store, export_workspace(w), w.sid) for w in spaces]
+    return m.Center(workspaces=tuple(exported), users=tuple(users))
 
 
 class Applier:
@@ -170,6 +262,11 @@ class Applier:
         return space
 
     async def apply(self, change: Change) -> None:
+        in_gone_workspace = (
+            change.kind not in ("workspace", "user") and self.desired.workspace(change.workspace or "") is None
+        )
+        if change.action == "delete" and in_gone_workspace:
+            return  # deleting its workspace deletes it (and its default activity could not go first)
         handler = getattr(self, f"_{change.action}_{change.kind}")
         await handler(change)
 
@@ -267,6 +364,14 @@ class Applier:
         await self.runtime.run(
             change.workspace or "", lambda ws: ws.add_queue(item.name, **self._queue_settings(ws, item))
         )
+        await self._set_waiting(change.workspace, item)
+
+    async def _set_waiting(self, workspace: str | None, item: m.Queue) -> None:
+        sid = self._sid(workspace)
+        if item.waiting is None:
+            await self.runtime.store.delete_document(sid, "queue_waiting", item.name)
+        else:
+            await self.runtime.store.put_document(sid, "queue_waiting", item.name, waiting_body(item.waiting))
 
     async def _update_queue(self, change: Change) -> None:
         item: m.Queue = self._item(change, "queues")
@@ -279,7 +384,9 @@ class Applier:
                 del settings["target_workers"]
             ws.update_queue(queue.sid, **settings)
 
-        await self.runtime.run(change.workspace or "", op)
+        if set(change.fields) - {"waiting"}:
+            await self.runtime.run(change.workspace or "", op)
+        await self._set_waiting(change.workspace, item)
 
     async def _delete_queue(self, change: Change) -> None:
         def op(ws: Workspace) -> None:
@@ -288,6 +395,7 @@ class Applier:
             ws.delete_queue(queue.sid)
 
         await self.runtime.run(change.workspace or "", op)
+        await self.runtime.store.delete_document(self._sid(change.workspace), "queue_waiting", change.name)
 
     async def _create_workflow(self, change: Change) -> None:
         item: m.Workflow = self._item(change, "workflows")
@@ -356,6 +464,111 @@ class Applier:
             ws.delete_worker(worker.sid)
 
         await self.runtime.run(change.workspace or "", op)
+
+    # The IVR, kept in the store
+
+    def _sid(self, workspace: str | None) -> str:
+        return self.runtime.workspace(workspace or "").sid
+
+    async def _create_prompt(self, change: Change) -> None:
+        await self._update_prompt(change)
+
+    async def _update_prompt(self, change: Change) -> None:
+        item: m.Prompt = self._item(change, "prompts")
+        store, sid = self.runtime.store, self._sid(change.workspace)
+        stored = {p["language"]: p for p in await store.list_prompts(sid) if p["name"] == item.name}
+        for language in dict.fromkeys((*item.text, *item.audio)):
+            text, voice, audio = item.text.get(language), item.voice.get(language), item.audio.get(language)
+            have = stored.get(language)
+            if have is not None and await self._stored_prompt(sid, have) == (text, voice, audio):
+                continue  # only the languages that changed are written
+            source = "tts" if audio is None else "file"
+            await store.put_prompt(sid, item.name, language, audio=audio, text=text, voice=voice, source=source)
+        for language in stored:
+            if language not in item.text and language not in item.audio:
+                await store.delete_prompt(sid, item.name, language)
+
+    async def _stored_prompt(self, sid: str, prompt: dict[str, Any]) -> tuple[str | None, str | None, bytes | None]:
+        """A stored prompt language as `export` sees it: text, voice, recording."""
+        text = prompt["text"] or None
+        audio = None
+        if _exported_audio(prompt):
+            full = await self.runtime.store.get_prompt(sid, prompt["name"], prompt["language"])
+            audio = None if full is None else full["audio"]
+        return text, prompt["voice"] if text else None, audio
+
+    async def _delete_prompt(self, change: Change) -> None:
+        await self.runtime.store.delete_prompt(self._sid(change.workspace), change.name)
+
+    async def _create_schedule(self, change: Change) -> None:
+        item: m.Schedule = self._item(change, "schedules")
+        await self.runtime.store.put_document(self._sid(change.workspace), "schedule", item.name, item.body)
+
+    async def _update_schedule(self, change: Change) -> None:
+        await self._create_schedule(change)
+
+    async def _delete_schedule(self, change: Change) -> None:
+        await self.runtime.store.delete_document(self._sid(change.workspace), "schedule", change.name)
+
+    async def _create_number(self, change: Change) -> None:
+        item: m.Number = self._item(change, "numbers")
+        store, sid = self.runtime.store, self._sid(change.workspace)
+        owner = await store.find_number(item.number)
+        if owner is not None and owner[0] != sid:
+            # The file moves it here (a file lists a number once): the other workspace's entry goes first.
+            await store.delete_document(owner[0], "number", item.number)
+        await store.put_document(sid, "number", item.number, item.body)
+
+    async def _update_number(self, change: Change) -> None:
+        await self._create_number(change)
+
+    async def _delete_number(self, change: Change) -> None:
+        await self.runtime.store.delete_document(self._sid(change.workspace), "number", change.name)
+
+    async def _create_flow(self, change: Change) -> None:
+        item: m.ContactFlow = self._item(change, "flows")
+        await self.runtime.store.publish_flow(self._sid(change.workspace), item.name, item.definition)
+
+    async def _update_flow(self, change: Change) -> None:
+        await self._create_flow(change)
+
+    async def _delete_flow(self, change: Change) -> None:
+        await self.runtime.store.delete_flow(self._sid(change.workspace), change.name)
+
+    async def _stored_contact(self, sid: str, name: str) -> dict[str, Any] | None:
+        return next((c for c in await self.runtime.store.list_contacts(sid) if c["name"] == name), None)
+
+    async def _create_contact(self, change: Change) -> None:
+        item: m.Contact = self._item(change, "contacts")
+        store, sid = self.runtime.store, self._sid(change.workspace)
+        stored = await self._stored_contact(sid, item.name)
+        own = stored["sid"] if stored is not None else None
+        for number in item.numbers:
+            holder = await store.find_contact(sid, number)
+            if holder is not None and holder["sid"] != own:
+                # The file gives it to this contact; the one who has it now is changed or deleted later on.
+                numbers = [n for n in holder["numbers"] if n != number]
+                await store.put_contact(sid, {**holder, "numbers": numbers})
+        contact = {
+            "name": item.name,
+            "numbers": list(item.numbers),
+            "vip": item.vip,
+            "manager": item.manager,
+            "language": item.language,
+            "attributes": dict(item.attributes),
+        }
+        if own is not None:
+            contact["sid"] = own
+        await store.put_contact(sid, contact)
+
+    async def _update_contact(self, change: Change) -> None:
+        await self._create_contact(change)
+
+    async def _delete_contact(self, change: Change) -> None:
+        sid = self._sid(change.workspace)
+        stored = await self._stored_contact(sid, change.name)
+        if stored is not None:
+            await self.runtime.store.delete_contact(sid, stored["sid"])
 
     # Users
 

@@ -32,6 +32,19 @@ File format, version 1 (stable: a key is never renamed or given a new meaning wi
             wrapup_seconds: 30          # >= 0; null (default) = the workspace's wrapup_seconds
             post_work_activity: Available  # activity after wrap-up ends; null (default) = leave as is
             service_level_threshold: null  # seconds; null (default) = the workspace's
+            waiting:                    # the caller's queue experience (every key optional, defaults shown)
+              music: null               # a prompt for music on hold; null = the shipped music
+              announce_position: true   # "you are number N in line" on entry and with each announcement
+              announce_wait: true       # "the expected wait is about M minutes"
+              announce_every: 60        # seconds between announcements, 0 = on entry only (0..86400)
+              announcements: [{prompt: promo-sales, every: 90}]  # periodic prompts (every: 1..86400, default 60)
+              callback: null            # or {key: "1", after: 30, confirm: true, workflow: inbound, retries: 2,
+                                        # retry_every: 300}: offer a callback after `after` s of waiting;
+                                        # workflow null = the call's own
+              max_wait: null            # seconds; then the enqueue node's timed_out exit (null = no limit)
+              join_when_empty: true     # false: refused (exit no_agents) when no agent is staffed
+              leave_when_empty: false   # true: waiting callers leave (exit no_agents) when the last staffed
+                                        # agent logs off
         workflows:
           - name: inbound                        # required, unique in the workspace
             task_reservation_timeout: 20         # seconds a worker has to accept an offer (1..86400,
@@ -52,6 +65,24 @@ File format, version 1 (stable: a key is never renamed or given a new meaning wi
             attributes: {skills: [sales], languages: [en, es], levels: {sales: 5}, site: madrid}
             channels: {voice: 1, chat: 3}  # capacity per channel; omitted channels get the channel's
                                            # capacity; 0 = not available on that channel
+        prompts:                      # the workspace's prompt library; flows, numbers and waiting options
+                                      # name these or the system prompts (a prompt of the same name wins)
+          - name: welcome-madrid      # required, unique in the workspace
+            text: {en: "Welcome to Example, Madrid.", es: "Bienvenido a Example Madrid."}
+                                      # per language (en, es, ru); said by text-to-speech unless recorded
+            file: {en: prompts/welcome-en.wav}  # a recording per language, relative to this file, in any
+                                      # common audio format (converted to 8 kHz mono WAV when loaded)
+            voice: {es: es}           # espeak-ng voice per language that has a text
+            audio: {en: "UklGR..."}   # what export writes for a stored recording: its WAV in base64
+                                      # (per language, a file or audio, not both)
+        schedules: [...]              # business hours (docs/flows.md, "Numbers and hours")
+        numbers: [...]                # the numbers it answers, E.164 once loaded; a number belongs to one
+                                      # workspace (docs/flows.md, "Numbers and hours")
+        flows: [...]                  # contact flows (docs/flows.md, "Flows"); applying publishes a version
+        contacts:                     # CRM contacts; without the key the stored ones are left alone
+          - {name: "Ana García", numbers: ["+34 600 000 001"], vip: true, manager: alice, language: es,
+             attributes: {account: "A-1001"}}  # name required and unique; numbers E.164 once loaded, each
+                                               # in one contact; manager: a worker; vip false by default
     users:
       - username: admin               # required, unique in the file
         role: admin                   # required; admin | supervisor | agent
@@ -70,7 +101,10 @@ File format, version 1 (stable: a key is never renamed or given a new meaning wi
 
 Expressions use the routing expression language; errors point at the column inside the expression.
 Unknown keys, wrong types, missing keys, duplicate names and references to names that are not defined
-(activities, channels, queues, workspaces, workers) are all errors, reported together in file order.
+(activities, channels, queues, workspaces, workers, prompts, workflows) are all errors, reported together
+in file order. Schedules, numbers and flows are checked by `flows/` (the code that runs them) against the
+workspace's prompts, workflows, queues and channels and the file's schedules and flows; their problems are
+reported the same way.
 """
 
 from __future__ import annotations
@@ -81,8 +115,14 @@ from callboard.config.model import (
     Activity,
     Center,
     Channel,
+    Contact,
+    ContactFlow,
+    Number,
+    Prompt,
     Queue,
+    Schedule,
     User,
+    Waiting,
     Worker,
     Workflow,
     Workspace,
@@ -97,8 +137,14 @@ __all__ = [
     "CenterInvalid",
     "Channel",
     "ConfigError",
+    "Contact",
+    "ContactFlow",
+    "Number",
+    "Prompt",
     "Queue",
+    "Schedule",
     "User",
+    "Waiting",
     "Worker",
     "Workflow",
     "Workspace",

@@ -1,17 +1,20 @@
 """A `Center` written back as center-file YAML (what `callboard export` prints).
 
 Keys come in the documented order and every field is written out, so the file reads back to an equal
-`Center` with `load_center_text`. Activities, channels and worker channel capacities are written one per
-line in flow style, as a person would write them.
+`Center` with `load_center_text`. Activities, channels, worker channel capacities and contacts are written
+one per line in flow style, as a person would write them. A prompt's recording is written as the `file` it
+was read from when the center came from a file, and inline (`audio:`, base64 of the stored WAV) when it came
+from the store, so an exported file carries its recordings with it.
 """
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 import yaml
 
-from callboard.config.model import Center, Queue, User, Worker, Workflow, Workspace
+from callboard.config.model import Center, Contact, Prompt, Queue, User, Waiting, Worker, Workflow, Workspace
 
 
 class _Flow(dict[str, Any]):
@@ -56,6 +59,11 @@ def _workspace(space: Workspace) -> dict[str, Any]:
         "queues": [_queue(q) for q in space.queues],
         "workflows": [_workflow(w) for w in space.workflows],
         "workers": [_worker(w) for w in space.workers],
+        "prompts": [_prompt(p) for p in space.prompts],
+        "schedules": [{"name": s.name, **s.body} for s in space.schedules],
+        "numbers": [{"number": n.number, **n.body} for n in space.numbers],
+        "flows": [{"name": f.name, **f.definition} for f in space.flows],
+        **({} if space.contacts is None else {"contacts": [_contact(c) for c in space.contacts]}),
     }
 
 
@@ -72,6 +80,31 @@ def _queue(queue: Queue) -> dict[str, Any]:
         "wrapup_seconds": queue.wrapup_seconds,
         "post_work_activity": queue.post_work_activity,
         "service_level_threshold": queue.service_level_threshold,
+        **({} if queue.waiting is None else {"waiting": _waiting(queue.waiting)}),
+    }
+
+
+def _waiting(waiting: Waiting) -> dict[str, Any]:
+    callback = waiting.callback
+    return {
+        "music": waiting.music,
+        "announce_position": waiting.announce_position,
+        "announce_wait": waiting.announce_wait,
+        "announce_every": waiting.announce_every,
+        "announcements": [_Flow(prompt=a.prompt, every=a.every) for a in waiting.announcements],
+        "callback": None
+        if callback is None
+        else _Flow(
+            key=callback.key,
+            after=callback.after,
+            confirm=callback.confirm,
+            workflow=callback.workflow,
+            retries=callback.retries,
+            retry_every=callback.retry_every,
+        ),
+        "max_wait": waiting.max_wait,
+        "join_when_empty": waiting.join_when_empty,
+        "leave_when_empty": waiting.leave_when_empty,
     }
 
 
@@ -89,6 +122,31 @@ def _worker(worker: Worker) -> dict[str, Any]:
         data["activity"] = worker.activity
     data["attributes"] = worker.attributes
     data["channels"] = _Flow(worker.channels)
+    return data
+
+
+def _prompt(prompt: Prompt) -> dict[str, Any]:
+    data: dict[str, Any] = {"name": prompt.name}
+    if prompt.text:
+        data["text"] = prompt.text
+    if prompt.file:
+        data["file"] = prompt.file
+    if prompt.voice:
+        data["voice"] = prompt.voice
+    inline = {language: audio for language, audio in prompt.audio.items() if language not in prompt.file}
+    if inline:
+        data["audio"] = {language: base64.b64encode(audio).decode("ascii") for language, audio in inline.items()}
+    return data
+
+
+def _contact(contact: Contact) -> _Flow:
+    data = _Flow(name=contact.name, numbers=list(contact.numbers), vip=contact.vip)
+    if contact.manager is not None:
+        data["manager"] = contact.manager
+    if contact.language is not None:
+        data["language"] = contact.language
+    if contact.attributes:
+        data["attributes"] = contact.attributes
     return data
 
 

@@ -1,7 +1,8 @@
 """The center model: what one center file describes, as plain immutable values.
 
 Collections are tuples in file order; names are the keys that `plan` matches on. Free-form data
-(worker attributes, strategy options, workflow configurations) stays as JSON-compatible dicts.
+(worker attributes, strategy options, workflow configurations) stays as JSON-compatible dicts, and so do
+flows, schedules and numbers: `flows/` builds them, and the store keeps them as the file writes them.
 """
 
 from __future__ import annotations
@@ -34,8 +35,43 @@ class Channel:
 
 
 @dataclass(frozen=True)
+class Announcement:
+    """A prompt played to waiting callers every `every` seconds."""
+
+    prompt: str
+    every: int = 60
+
+
+@dataclass(frozen=True)
+class Callback:
+    """The offer to be called back instead of waiting, keeping one's place in line."""
+
+    key: str = "1"  # the DTMF key that takes the offer
+    after: int = 30  # seconds of waiting before it is offered
+    confirm: bool = True  # read the number back and ask to confirm it
+    workflow: str | None = None  # the workflow the callback task goes through; None: the call's own
+    retries: int = 2  # further attempts when the callback is not answered
+    retry_every: int = 300  # seconds between attempts
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """The caller's queue experience: music, position and wait announcements, callbacks, limits."""
+
+    music: str | None = None  # a prompt; None: the shipped music
+    announce_position: bool = True
+    announce_wait: bool = True
+    announce_every: int = 60  # seconds between announcements; 0: on entry only
+    announcements: tuple[Announcement, ...] = ()
+    callback: Callback | None = None
+    max_wait: int | None = None  # seconds before the enqueue node's `timeout` exit; None: no limit
+    join_when_empty: bool = True  # False: refused (exit no_agents) when no agent is staffed
+    leave_when_empty: bool = False  # True: waiting callers leave (exit no_agents) when the last agent logs off
+
+
+@dataclass(frozen=True)
 class Queue:
-    """A task queue: which workers it targets, and how it orders and offers its tasks."""
+    """A task queue: which workers it targets, how it orders and offers its tasks, what its callers hear."""
 
     name: str
     target_workers: str = "1==1"
@@ -48,6 +84,7 @@ class Queue:
     wrapup_seconds: int | None = None  # None: the workspace's wrapup_seconds
     post_work_activity: str | None = None  # None: leave the worker's activity as it is
     service_level_threshold: int | None = None  # None: the workspace's threshold
+    waiting: Waiting | None = None  # None: the default experience (no `waiting:` block)
 
 
 @dataclass(frozen=True)
@@ -70,8 +107,61 @@ class Worker:
 
 
 @dataclass(frozen=True)
+class Prompt:
+    """A prompt of the workspace's library: per language, a recording, or a text said by text-to-speech."""
+
+    name: str
+    text: dict[str, str] = field(default_factory=dict)
+    voice: dict[str, str] = field(default_factory=dict)  # espeak-ng voice per language
+    # Recordings per language (8 kHz mono WAV), converted from `file` or given inline as the export writes them.
+    audio: dict[str, bytes] = field(default_factory=dict)
+    # Where a recording was read from, relative to the center file; only the audio counts as the prompt.
+    file: dict[str, str] = field(default_factory=dict, compare=False)
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """Business hours in the `flows.schedule` format, kept as written."""
+
+    name: str
+    body: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Number:
+    """A number the center answers, in the `flows.numbers` format, its `number` in E.164."""
+
+    number: str
+    body: dict[str, Any]
+
+    @property
+    def name(self) -> str:
+        return self.number
+
+
+@dataclass(frozen=True)
+class ContactFlow:
+    """A contact flow (IVR) in the `flows.build` format, kept as written; applying publishes a version."""
+
+    name: str
+    definition: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Contact:
+    """A CRM contact: found by the numbers (E.164) a caller calls from."""
+
+    name: str
+    numbers: tuple[str, ...] = ()
+    vip: bool = False
+    manager: str | None = None  # a worker of the workspace
+    language: str | None = None
+    attributes: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Workspace:
-    """A tenant with its own activities, channels, queues, workflows and workers."""
+    """A tenant with its own activities, channels, queues, workflows and workers, and its IVR."""
 
     name: str
     default_activity: str
@@ -83,6 +173,11 @@ class Workspace:
     queues: tuple[Queue, ...] = ()
     workflows: tuple[Workflow, ...] = ()
     workers: tuple[Worker, ...] = ()
+    prompts: tuple[Prompt, ...] = ()
+    schedules: tuple[Schedule, ...] = ()
+    numbers: tuple[Number, ...] = ()
+    flows: tuple[ContactFlow, ...] = ()
+    contacts: tuple[Contact, ...] | None = None  # None: no `contacts:` key, the stored ones are left alone
 
 
 @dataclass(frozen=True)

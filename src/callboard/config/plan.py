@@ -2,13 +2,15 @@
 
 `plan(current, desired)` lists what to create, update and delete so that `current` becomes `desired`,
 in an order where each change only refers to things that exist by then: creates and updates go from
-the things others refer to (workspaces, activities, channels) to the things that refer to them
-(queues, workflows, workers, users); deletes go the other way round. A deleted workspace lists the
-deletes of everything in it.
+the things others refer to (workspaces, activities, channels, prompts, schedules) to the things that refer
+to them (queues, workflows, flows, numbers, workers, contacts, users); deletes go the other way round. A
+deleted workspace lists the deletes of everything in it. A workspace whose `contacts` is None (no
+`contacts:` key in the file) leaves its stored contacts alone.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, fields
@@ -17,18 +19,39 @@ from typing import Any, Literal
 from callboard.config.model import Center, User
 
 Action = Literal["create", "update", "delete"]
-Kind = Literal["workspace", "activity", "channel", "queue", "workflow", "worker", "user"]
+Kind = Literal[
+    "workspace",
+    "activity",
+    "channel",
+    "prompt",
+    "schedule",
+    "queue",
+    "workflow",
+    "flow",
+    "number",
+    "worker",
+    "contact",
+    "user",
+]
 
 # The kinds that live in a workspace, in the order creates may go; deletes go in reverse.
 _CHILD_KINDS: tuple[tuple[Kind, str], ...] = (
     ("activity", "activities"),
     ("channel", "channels"),
+    ("prompt", "prompts"),
+    ("schedule", "schedules"),
     ("queue", "queues"),
     ("workflow", "workflows"),
+    ("flow", "flows"),
+    ("number", "numbers"),
     ("worker", "workers"),
+    ("contact", "contacts"),
 )
+# Workspace settings refer to activities: they are updated once the kinds before this index exist.
+_SETTLED_AFTER = 2
 _WORKSPACE_FIELDS = ("default_activity", "timeout_activity", "service_level_threshold", "wrapup_seconds")
-_SECRET_FIELDS = frozenset({"password", "password_hash", "sip_credentials"})
+# Shown as "changed", never with their values: secrets, and recordings.
+_OPAQUE_FIELDS = frozenset({"password", "password_hash", "sip_credentials", "audio"})
 
 PasswordMatches = Callable[[str, str], bool]
 
@@ -76,21 +99,23 @@ def plan(current: Center, desired: Center, password_matches: PasswordMatches = _
                 updated_spaces.append(Change("update", "workspace", space.name, space.name, diff))
         for kind, attribute in _CHILD_KINDS:
             upserts, deletes = children[kind]
-            old_items = getattr(old, attribute) if old is not None else ()
-            upserts.extend(_upserts(kind, space.name, old_items, getattr(space, attribute)))
-            deletes.extend(_deletes(kind, space.name, old_items, getattr(space, attribute)))
+            new_items = getattr(space, attribute)
+            if new_items is None:  # not managed by the file: left as it is
+                continue
+            old_items = (getattr(old, attribute) if old is not None else None) or ()
+            upserts.extend(_upserts(kind, space.name, old_items, new_items))
+            deletes.extend(_deletes(kind, space.name, old_items, new_items))
     for space in current.workspaces:
         if space.name not in new_spaces:
             for kind, attribute in _CHILD_KINDS:
-                children[kind][1].extend(_deletes(kind, space.name, getattr(space, attribute), ()))
+                children[kind][1].extend(_deletes(kind, space.name, getattr(space, attribute) or (), ()))
     user_upserts, user_deletes = _users(current.users, desired.users, password_matches)
 
     ordered = list(created)
-    for kind in ("activity", "channel"):
+    for kind, _ in _CHILD_KINDS[:_SETTLED_AFTER]:
         ordered.extend(children[kind][0])
-    # Workspace settings refer to activities, which exist from here on.
     ordered.extend(updated_spaces)
-    for kind in ("queue", "workflow", "worker"):
+    for kind, _ in _CHILD_KINDS[_SETTLED_AFTER:]:
         ordered.extend(children[kind][0])
     ordered.extend(user_upserts)
     ordered.extend(user_deletes)
@@ -103,7 +128,7 @@ def plan(current: Center, desired: Center, password_matches: PasswordMatches = _
 
 
 def _compared_fields(item: Any) -> tuple[str, ...]:
-    return tuple(f.name for f in fields(item) if f.name != "name")
+    return tuple(f.name for f in fields(item) if f.name != "name" and f.compare)
 
 
 def _diff(old: Any, new: Any, names: Iterable[str]) -> dict[str, tuple[Any, Any]]:
@@ -185,7 +210,7 @@ def format_plan(changes: Sequence[Change]) -> str:
             lines.append(f"- {change.label}")
         else:
             parts = [
-                f"{name} changed" if name in _SECRET_FIELDS else f"{name} {_show(old)} -> {_show(new)}"
+                f"{name} changed" if name in _OPAQUE_FIELDS else f"{name} {_show(old)} -> {_show(new)}"
                 for name, (old, new) in change.fields.items()
             ]
             lines.append(f"~ {change.label}: {', '.join(parts)}")
@@ -195,5 +220,7 @@ def format_plan(changes: Sequence[Change]) -> str:
 def _show(value: Any, limit: int = 60) -> str:
     if isinstance(value, str):
         return value
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        value = dataclasses.asdict(value)
     text = json.dumps(value, separators=(", ", ": "), sort_keys=True, default=str)
     return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -6,6 +6,7 @@ Item readers return a model object whenever the item has a usable name, even if 
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -24,6 +25,7 @@ from callboard.config.model import (
     Workspace,
 )
 from callboard.config.reader import Reader, check_unique
+from callboard.config.validate_ivr import prompt_names, read_ivr, read_waiting
 from callboard.config.yaml_source import ConfigError, Path, SourceMap
 from callboard.core.errors import ValidationError
 from callboard.core.expressions import ExpressionSyntaxError, compile_expression
@@ -44,6 +46,11 @@ WORKSPACE_KEYS = (
     "queues",
     "workflows",
     "workers",
+    "prompts",
+    "schedules",
+    "numbers",
+    "flows",
+    "contacts",
 )
 ACTIVITY_KEYS = ("name", "available")
 CHANNEL_KEYS = ("name", "capacity")
@@ -59,6 +66,7 @@ QUEUE_KEYS = (
     "wrapup_seconds",
     "post_work_activity",
     "service_level_threshold",
+    "waiting",
 )
 WORKFLOW_KEYS = ("name", "task_reservation_timeout", "configuration")
 WORKER_KEYS = ("name", "activity", "attributes", "channels")
@@ -87,7 +95,8 @@ def _center(r: Reader, data: Any) -> Center:
     version = r.integer(m, "version", ())
     if version is not None and version != SUPPORTED_VERSION:
         r.error(("version",), f"unsupported version {version}; this Callboard reads version {SUPPORTED_VERSION}")
-    workspaces = _items(r, m, "workspaces", (), _workspace)
+    number_owners: dict[str, tuple[str, Path]] = {}
+    workspaces = _items(r, m, "workspaces", (), lambda r, v, p: _workspace(r, v, p, number_owners))
     check_unique(r, ((w.name, p) for w, p in workspaces), "workspace name")
     users = _items(r, m, "users", (), _user, name_key="username")
     check_unique(r, ((u.username, p) for u, p in users), "username")
@@ -138,7 +147,8 @@ def _reference(
 # -- workspace ---------------------------------------------------------------------------------------------
 
 
-def _workspace(r: Reader, value: Any, path: Path) -> Workspace | None:
+def _workspace(r: Reader, value: Any, path: Path, number_owners: dict[str, tuple[str, Path]]) -> Workspace | None:
+    """One workspace; `number_owners` (E.164 -> workspace name and path) finds a number two workspaces list."""
     required = ("name", "default_activity", "timeout_activity", "activities")
     m = r.mapping(value, path, "workspace", WORKSPACE_KEYS, required)
     if m is None:
@@ -151,16 +161,31 @@ def _workspace(r: Reader, value: Any, path: Path) -> Workspace | None:
     queues = _items(r, m, "queues", path, lambda r, v, p: _queue(r, v, p, activity_names))
     queue_names = check_unique(r, ((q.name, p) for q, p in queues), "queue name")
     workflows = _items(r, m, "workflows", path, lambda r, v, p: _workflow(r, v, p, queue_names))
-    check_unique(r, ((w.name, p) for w, p in workflows), "workflow name")
+    workflow_names = check_unique(r, ((w.name, p) for w, p in workflows), "workflow name")
+    queues = _with_waiting(r, m, queues, prompt_names(m), workflow_names)
     channel_list = [c for c, _ in channels]
     workers = _items(r, m, "workers", path, lambda r, v, p: _worker(r, v, p, activity_names, channel_list))
-    check_unique(r, ((w.name, p) for w, p in workers), "worker name")
+    worker_names = check_unique(r, ((w.name, p) for w, p in workers), "worker name")
+    ivr = read_ivr(
+        r,
+        m,
+        path,
+        queues=queue_names,
+        workflows=workflow_names,
+        channels=[c.name for c in channel_list],
+        workers=worker_names,
+    )
     default_activity = _reference(r, m, "default_activity", path, activity_names, "activity", required=True)
     timeout_activity = _reference(r, m, "timeout_activity", path, activity_names, "activity", required=True)
     threshold = r.integer(m, "service_level_threshold", path, default=20, minimum=1)
     wrapup = r.integer(m, "wrapup_seconds", path, default=0, minimum=0)
     if name is None:
         return None
+    for number, number_path in ivr.numbers:
+        owner = number_owners.setdefault(number.number, (name, number_path))
+        if owner[0] != name:
+            line = r.source.value(owner[1]).line
+            r.error(number_path, f"{number.number} is already a number of workspace {owner[0]!r} (line {line})")
     return Workspace(
         name=name,
         default_activity=default_activity or "",
@@ -172,7 +197,32 @@ def _workspace(r: Reader, value: Any, path: Path) -> Workspace | None:
         queues=tuple(q for q, _ in queues),
         workflows=tuple(w for w, _ in workflows),
         workers=tuple(w for w, _ in workers),
+        prompts=tuple(p for p, _ in ivr.prompts),
+        schedules=tuple(s for s, _ in ivr.schedules),
+        numbers=tuple(n for n, _ in ivr.numbers),
+        flows=tuple(f for f, _ in ivr.flows),
+        contacts=None if ivr.contacts is None else tuple(c for c, _ in ivr.contacts),
     )
+
+
+def _with_waiting(
+    r: Reader,
+    m: dict[str, Any],
+    queues: list[tuple[Queue, Path]],
+    prompts: frozenset[str],
+    workflows: Sequence[str],
+) -> list[tuple[Queue, Path]]:
+    """The queues with their `waiting:` blocks, read once the prompts and workflows they name are known."""
+    found = []
+    for queue, name_path in queues:
+        item = m["queues"][name_path[-2]]
+        waiting = item.get("waiting")
+        if waiting is not None:
+            queue = dataclasses.replace(
+                queue, waiting=read_waiting(r, waiting, (*name_path[:-1], "waiting"), prompts, workflows)
+            )
+        found.append((queue, name_path))
+    return found
 
 
 def _activity(r: Reader, value: Any, path: Path) -> Activity | None:
