@@ -6,6 +6,7 @@ creates tasks and moves them through their workflow steps, and calls in here to 
 
 from __future__ import annotations
 
+import functools
 import heapq
 import sys
 from collections.abc import Iterator, Sequence
@@ -16,6 +17,7 @@ from sortedcontainers import SortedList
 from callboard.core import events as ev
 from callboard.core import ids
 from callboard.core.errors import InvalidStateError
+from callboard.routing.ewt import HandleTimes
 from callboard.routing.model import (
     Reservation,
     ReservationStatus,
@@ -69,6 +71,16 @@ class Offers(WorkspaceState):
 
     def _is_listed(self, task: Task) -> bool:
         return task.sid in self._wait_keys
+
+    def position(self, task: Task) -> int:
+        """1 + the tasks listed ahead of it: on its queue's list for its channel, or its known worker's list."""
+        if task.known_worker_sid is not None:
+            keys = self._known_waiting.get(task.known_worker_sid)
+        else:
+            keys = self._waiting.get(task.queue_sid or "", {}).get(task.channel)
+        if not keys:
+            return 1
+        return int(keys.bisect_left(self._wait_keys.get(task.sid) or self._wait_key(task))) + 1
 
     def waiting_tasks(self, queue_sid: str) -> Iterator[Task]:
         """Tasks waiting in a queue for a worker, in offer order per channel."""
@@ -414,6 +426,7 @@ class Offers(WorkspaceState):
         worker = self.workers[res.worker_sid]
         if was is ReservationStatus.ACCEPTED:
             worker.talk_seconds += now - (res.date_accepted or now)
+        self.handle_times.record(res.queue_sid, res.channel, now - (res.date_accepted or now))
         self._emit_data(ev.RESERVATION_COMPLETED, "reservation", sid, self._reservation_data(res, task, now), now)
         task.reservations.discard(sid)
         self._release(res)
@@ -429,6 +442,11 @@ class Offers(WorkspaceState):
         self._refresh_ready(worker)
         self._dispatch()
         return res
+
+    @functools.cached_property
+    def handle_times(self) -> HandleTimes:
+        """Recent handle times per queue and channel, for estimated waits (ewt.py); kept in memory only."""
+        return HandleTimes()
 
     # Provided by Workspace
 

@@ -18,6 +18,7 @@ from typing import Any
 from callboard.core import events as ev
 from callboard.core import ids
 from callboard.core.errors import InvalidStateError, ValidationError
+from callboard.routing import ewt
 from callboard.routing.model import (
     Reservation,
     ReservationStatus,
@@ -241,6 +242,12 @@ class Workspace(Offers):
             self.wrapup_reservation(res.sid)
         self._dispatch()
         return new
+
+    def wait_estimate(self, task_sid: str) -> ewt.WaitEstimate | None:
+        """The task's position in line and estimated wait (ewt.py); None when there is nothing to announce:
+        an offer of it is ringing, an agent accepted it, or it ended (or never existed)."""
+        task = self.tasks.get(task_sid)
+        return None if task is None else ewt.estimate(self, task)
 
     def _task_data(self, task: Task, now: float) -> dict[str, Any]:
         return {
