@@ -17,11 +17,9 @@ from callboard.flows.catalog import Catalog
 from callboard.flows.numbers import build_numbers, normalize_number
 from callboard.flows.problems import Problem
 from callboard.flows.schedule import build_schedules
-from callboard.flows.system_prompts import SYSTEM_PROMPTS
+from callboard.flows.system_prompts import SYSTEM_PROMPT_NAMES
 
 log = logging.getLogger(__name__)
-
-SYSTEM_PROMPT_NAMES = frozenset(name for texts in SYSTEM_PROMPTS.values() for name in texts)
 
 
 def get_listener(request: Request) -> IvrListener | None:

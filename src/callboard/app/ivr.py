@@ -14,7 +14,7 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -27,9 +27,12 @@ from callboard.flows.model import FlowSet
 from callboard.flows.numbers import Number, build_numbers, normalize_number
 from callboard.flows.runner import FlowRunner
 from callboard.flows.schedule import build_schedules
-from callboard.flows.system_prompts import SYSTEM_PROMPTS
+from callboard.flows.system_prompts import SYSTEM_PROMPT_NAMES
 from callboard.voice.calls.call_record import Outcome
 from callboard.voice.calls.inbound import CallFlow, InboundCall
+
+if TYPE_CHECKING:
+    from callboard.app.ivr_voice import CallerVoice
 
 __all__ = ["CenterServices", "FlowCalls", "IvrConfig", "IvrSnapshot"]
 
@@ -104,8 +107,7 @@ class IvrConfig:
 
     async def _build(self, workspace_sid: str) -> IvrSnapshot:
         store, engine = self.center.store, self.center.workspace(workspace_sid)
-        system = frozenset(name for texts in SYSTEM_PROMPTS.values() for name in texts)
-        prompts = frozenset(p["name"] for p in await store.list_prompts(workspace_sid)) | system
+        prompts = frozenset(p["name"] for p in await store.list_prompts(workspace_sid)) | SYSTEM_PROMPT_NAMES
         flow_data = [dict(f["definition"], name=f["name"]) for f in await store.list_flows(workspace_sid)]
         schedule_data = [dict(d["body"], name=d["name"]) for d in await store.list_documents(workspace_sid, "schedule")]
         number_data = [dict(d["body"], number=d["name"]) for d in await store.list_documents(workspace_sid, "number")]
@@ -180,9 +182,11 @@ class FlowCalls:
     """The B2BUA's `CallFlow` for a center: the number called picks the workspace, its flow, language and hours;
     an emergency closure answers with its message instead. `fallback` runs calls when no number is configured."""
 
-    def __init__(self, config: IvrConfig, voice: Any, services: CenterServices, clock: Clock, fallback: CallFlow):
+    def __init__(
+        self, config: IvrConfig, voice: CallerVoice, services: CenterServices, clock: Clock, fallback: CallFlow
+    ) -> None:
         self.config = config
-        self.voice = voice  # app.ivr_voice.CallerVoice: renders messages and builds conversations
+        self.voice = voice
         self.services = services
         self.clock = clock
         self.fallback = fallback

@@ -11,7 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import logging
+import math
+import struct
+import wave
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -65,9 +69,6 @@ def join(name: str, prompts: list[Prompt]) -> Prompt | None:
 
 
 def _tone(seconds: float = 0.4, hz: int = 1000) -> Prompt:
-    import math
-    import struct
-
     samples = int(8000 * seconds)
     pcm = b"".join(struct.pack("<h", int(8000 * math.sin(2 * math.pi * hz * i / 8000))) for i in range(samples))
     return Prompt.from_pcm("beep", pcm)
@@ -182,9 +183,6 @@ class CallerVoice:
 
 
 def _pcm_of(wav: bytes) -> bytes:
-    import io
-    import wave
-
     with wave.open(io.BytesIO(wav)) as reader:  # stored prompts are converted to 8 kHz mono 16-bit when stored
         if reader.getframerate() != 8000 or reader.getnchannels() != 1 or reader.getsampwidth() != 2:
             raise ValueError("not 8 kHz mono 16-bit")

@@ -549,7 +549,7 @@ class VoiceNode:
             answer_delay=settings.voice_answer_delay_seconds,
             trunk=trunk,
         )
-        b2bua.callback_failed_prompt = voice.system("no-answer", "en")
+        b2bua.callback_failed_prompt = voice.system("callback-failed", "en")
         assert b2bua.ua is not None
         node = cls(settings, center, b2bua, b2bua.ua, registrar, bindings, directory, stored, media_clock)
         node.ivr, node.voice, node.services = ivr, voice, services

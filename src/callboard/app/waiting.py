@@ -41,9 +41,7 @@ class QueueWaiting:
         self.digits: asyncio.Queue[str] = asyncio.Queue()
 
     def _estimate(self, workspace_sid: str, task_sid: str) -> Any:
-        engine = self.voice.center.workspace(workspace_sid)
-        estimate = getattr(engine, "wait_estimate", None)  # the routing engine's estimate is still being landed
-        return estimate(task_sid) if estimate is not None else None
+        return self.voice.center.workspace(workspace_sid).wait_estimate(task_sid)
 
     def _options(self, workspace_sid: str, estimate: Any) -> Mapping[str, Any]:
         engine = self.voice.center.workspace(workspace_sid)

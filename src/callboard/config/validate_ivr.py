@@ -27,7 +27,7 @@ from callboard.flows.catalog import LANGUAGES, Catalog
 from callboard.flows.numbers import InvalidNumberError, build_numbers, normalize_number
 from callboard.flows.problems import Problem
 from callboard.flows.schedule import build_schedules
-from callboard.flows.system_prompts import SYSTEM_PROMPTS
+from callboard.flows.system_prompts import SYSTEM_PROMPT_NAMES
 from callboard.storage.ivr import wav_seconds
 
 PROMPT_KEYS = ("name", "text", "file", "voice", "audio")
@@ -47,7 +47,6 @@ ANNOUNCEMENT_KEYS = ("prompt", "every")
 CALLBACK_KEYS = ("key", "after", "confirm", "workflow", "retries", "retry_every")
 DTMF_KEYS = tuple("0123456789*#")
 
-SYSTEM_PROMPT_NAMES = frozenset(name for texts in SYSTEM_PROMPTS.values() for name in texts)
 MAX_SECONDS = 86400
 MAX_CALLBACK_RETRIES = 10
 

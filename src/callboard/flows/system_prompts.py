@@ -356,6 +356,7 @@ def _texts(language: str) -> Mapping[str, str]:
 
 
 SYSTEM_PROMPTS: Mapping[str, Mapping[str, str]] = MappingProxyType({lang: _texts(lang) for lang in LANGUAGES})
+SYSTEM_PROMPT_NAMES = frozenset(name for texts in SYSTEM_PROMPTS.values() for name in texts)
 
 
 def segments(name: str, language: str) -> tuple[tuple[str, str], ...]:

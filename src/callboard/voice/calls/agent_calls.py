@@ -186,7 +186,6 @@ class AgentCalls:
 
     async def _save(self, entry: AgentCall, outcome: Outcome, cause: HangupCause, by: str) -> None:
         record = entry.record
-        record.ended_at = self.b2bua.clock.now()
-        record.outcome, record.hangup_cause, record.hangup_by = outcome, cause.value, by
+        record.end(self.b2bua.clock.now(), outcome, cause.value, by)
         if record.workspace_sid is not None:
             await self.b2bua.routing.save_call(record.as_record())

@@ -39,7 +39,7 @@ from callboard.voice.calls.hold import MutualHold
 from callboard.voice.calls.inbound import CallFlow, InboundCall, QueueRequest, Waited, WaitExit, WaitingRoom
 from callboard.voice.calls.leg import Leg, LegState, first_to_end
 from callboard.voice.calls.media import IncompatibleMediaError, MediaSettings
-from callboard.voice.calls.ringing import ring_all
+from callboard.voice.calls.ringing import RING_GRACE, ring_all
 from callboard.voice.media.playback import Prompt
 from callboard.voice.media.recorder import RecorderState
 from callboard.voice.sip.call_events import CallEvent
@@ -55,7 +55,6 @@ __all__ = ["AgentContact", "B2bua", "Enqueued", "Offer", "RoutingPort"]
 
 logger = logging.getLogger(__name__)
 
-RING_GRACE = 2.0  # a ring outlives its reservation by this much, so that the engine, not the ring, times out
 LEG_ENDED = (LegEndedError, IncompatibleMediaError)
 TRANSFEROR_GRACE = 5.0  # seconds a transferring phone has to hang up by itself
 NUMBER = re.compile(r"\+?[0-9]{2,32}")  # what a transfer target must look like to go out through the trunk
@@ -700,11 +699,9 @@ class B2bua:
         self._set_outcome(call, Outcome.NO_AGENT)
 
     async def _finish(self, call: _Call, outcome: Outcome, cause: HangupCause, *, by: str) -> None:
-        record = call.record
-        record.ended_at = self.clock.now()
-        record.outcome, record.hangup_cause, record.hangup_by = outcome, cause.value, by
+        call.record.end(self.clock.now(), outcome, cause.value, by)
         call.finished = True
-        await self.routing.save_call(record.as_record())
+        await self.routing.save_call(call.record.as_record())
 
     def _forget(self, call: _Call) -> None:
         self._stop_rings(call)

@@ -49,6 +49,11 @@ class CallRecord:
     recording_path: str | None = None
     attributes: dict[str, Any] = field(default_factory=dict)
 
+    def end(self, now: float, outcome: Outcome, cause: str, by: str) -> None:
+        """The call is over: when, how, and who hung up first (caller, agent, called, system)."""
+        self.ended_at = now
+        self.outcome, self.hangup_cause, self.hangup_by = outcome, cause, by
+
     def as_record(self) -> dict[str, Any]:
         record = asdict(self)
         record["outcome"] = None if self.outcome is None else self.outcome.value

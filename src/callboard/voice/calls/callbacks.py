@@ -21,7 +21,7 @@ from callboard.voice.calls.call_record import CallRecord, Outcome
 from callboard.voice.calls.errors import DialError, LegEndedError
 from callboard.voice.calls.events import HangupCause
 from callboard.voice.calls.leg import Leg, LegState, first_to_end
-from callboard.voice.calls.ringing import ring_all
+from callboard.voice.calls.ringing import RING_GRACE, ring_all
 from callboard.voice.sip.caller_id import CallerId
 from callboard.voice.sip.uri import NameAddr, SipUri
 
@@ -31,8 +31,6 @@ if TYPE_CHECKING:
 __all__ = ["CallbackCall", "Callbacks"]
 
 logger = logging.getLogger(__name__)
-
-RING_GRACE = 2.0
 
 
 @dataclass(eq=False)
@@ -180,7 +178,5 @@ class Callbacks:
             logger.info("reservation %s not rejected: %s", reservation_sid, exc)
 
     async def _finish(self, record: CallRecord, outcome: Outcome, cause: HangupCause, *, by: str) -> None:
-        b = self.b2bua
-        record.ended_at = b.clock.now()
-        record.outcome, record.hangup_cause, record.hangup_by = outcome, cause.value, by
-        await b.routing.save_call(record.as_record())
+        record.end(self.b2bua.clock.now(), outcome, cause.value, by)
+        await self.b2bua.routing.save_call(record.as_record())

@@ -14,7 +14,9 @@ from callboard.voice.sip.transport_port import Destination
 from callboard.voice.sip.uri import NameAddr, Uri
 from callboard.voice.sip.user_agent import UserAgent
 
-__all__ = ["ring_all"]
+RING_GRACE = 2.0  # a ring outlives its reservation by this much, so that the engine, not the ring, times out
+
+__all__ = ["RING_GRACE", "ring_all"]
 
 
 async def ring_all(
