@@ -101,7 +101,7 @@ async def test_the_record_fields_and_who_sees_the_recording(
         *("sid", "workspace_sid", "direction", "caller", "called", "from_uri", "to_uri", "task_sid", "queue_sid"),
         *("worker_sid", "agent_contact", "started_at", "answered_at", "enqueued_at", "agent_answered_at"),
         *("ended_at", "wait_seconds", "talk_seconds", "hold_seconds", "outcome", "hangup_cause", "hangup_by"),
-        *("recording_path", "attributes", "has_recording", "recording_url"),
+        *("recording_path", "attributes", "has_recording", "recording_url", "disposition", "notes"),
     }
     assert admin["caller"] == "+34600000000" and admin["started_at"] == 100.0 and admin["wait_seconds"] == 0.0
     unrecorded = (await seed.admin.get(seed.url("/calls/CA2"))).json()
@@ -228,3 +228,74 @@ async def test_without_a_recordings_folder_nothing_is_served(center: Center, see
         response = await client.get(seed.url("/calls/CA1/recording"))
         assert response.status_code == 404 and error_id(response) == "recording_not_found"
         assert (await client.get(seed.url("/calls/CA1"))).json()["has_recording"] is True
+
+
+# Searching calls: a date range, a number, recorded or not
+
+
+async def test_a_date_range(seed: Seed, calls: dict[str, Any]) -> None:
+    assert sids(await seed.supervisor.get(seed.url("/calls?start_date=150"))) == ["CA3", "CA2"]
+    assert sids(await seed.supervisor.get(seed.url("/calls?end_date=300"))) == ["CA2", "CA1"]
+    assert sids(await seed.supervisor.get(seed.url("/calls?start_date=100&end_date=300"))) == ["CA2", "CA1"]
+    iso = "/calls?start_date=1970-01-01T00:02:30Z&end_date=1970-01-01T00:05:00"  # 150 to 300 s
+    assert sids(await seed.supervisor.get(seed.url(iso))) == ["CA2"]
+    assert sids(await seed.supervisor.get(seed.url("/calls?end_date=250&before=1000"))) == ["CA2", "CA1"]
+    assert sids(await seed.supervisor.get(seed.url("/calls?end_date=250&before=150"))) == ["CA1"]
+    bad = await seed.supervisor.get(seed.url("/calls?start_date=yesterday"))
+    assert bad.status_code == 422 and error_id(bad) == "invalid_date"
+
+
+async def test_a_number_calling_or_called(center: Center, seed: Seed, calls: dict[str, Any]) -> None:
+    await save(center, seed, "CA4", 400.0, caller="+34911222333", called="+34910000000", worker_sid=seed.alice)
+    for number in ("+34 911 222 333", "911222333", "0034911222333", "+34910000000"):
+        assert sids(await seed.supervisor.get(seed.url("/calls"), params={"number": number})) == ["CA4"], number
+    assert sids(await seed.supervisor.get(seed.url("/calls?number=600000000"))) == ["CA3", "CA2", "CA1"]
+    assert sids(await seed.agent.get(seed.url("/calls?number=600000000"))) == ["CA1"]  # still only its own
+    bad = await seed.supervisor.get(seed.url("/calls?number=sales"))
+    assert bad.status_code == 422 and error_id(bad) == "number_invalid"
+
+
+async def test_recorded_or_not(seed: Seed, calls: dict[str, Any]) -> None:
+    assert sids(await seed.supervisor.get(seed.url("/calls?has_recording=true"))) == ["CA1"]
+    assert sids(await seed.supervisor.get(seed.url("/calls?has_recording=false"))) == ["CA3", "CA2"]
+    queue = f"/calls?has_recording=true&queue_sid={seed.support}&worker_sid={seed.alice}&number=600000000"
+    assert sids(await seed.supervisor.get(seed.url(queue))) == ["CA1"]
+    assert sids(await seed.agent.get(seed.url("/calls?has_recording=false"))) == []
+
+
+async def test_a_search_reads_a_bounded_number_of_records_and_pages_on(
+    center: Center, seed: Seed, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from callboard.api import calls as calls_api
+
+    monkeypatch.setattr(calls_api, "SCAN_BATCH", 3)
+    monkeypatch.setattr(calls_api, "MAX_SCAN", 3)
+    for n in range(10):
+        await save(center, seed, f"CA{n}", 1000.0 + n, caller="+34911000000" if n in (1, 7, 8) else "+34600000000")
+    pages: list[list[str]] = []
+    query = "/calls?limit=2&number=911000000"
+    while True:
+        body = (await seed.supervisor.get(seed.url(query))).json()
+        pages.append([c["sid"] for c in body["items"]])
+        meta = body["meta"]
+        if meta["next_before"] is None:
+            break
+        query = f"/calls?limit=2&number=911000000&before={meta['next_before']}&before_sid={meta['next_before_sid']}"
+    assert [sid for page in pages for sid in page] == ["CA8", "CA7", "CA1"]
+    assert [] in pages  # a page that read its records without finding one, and said where to read on
+
+
+async def test_a_recording_plays_from_any_point(seed: Seed, calls: dict[str, Any]) -> None:
+    # Browsers' audio elements ask for byte ranges to seek.
+    whole = await seed.supervisor.get(seed.url("/calls/CA1/recording"))
+    assert whole.headers["accept-ranges"] == "bytes"
+    size = len(calls["wav"])
+    part = await seed.supervisor.get(seed.url("/calls/CA1/recording"), headers={"Range": "bytes=44-99"})
+    assert part.status_code == 206 and part.content == calls["wav"][44:100]
+    assert part.headers["content-range"] == f"bytes 44-99/{size}"
+    tail = await seed.supervisor.get(seed.url("/calls/CA1/recording"), headers={"Range": "bytes=-10"})
+    assert tail.status_code == 206 and tail.content == calls["wav"][-10:]
+    beyond = await seed.supervisor.get(seed.url("/calls/CA1/recording"), headers={"Range": f"bytes={size}-"})
+    assert beyond.status_code == 416
+    agent = await seed.agent.get(seed.url("/calls/CA1/recording"), headers={"Range": "bytes=0-9"})
+    assert agent.status_code == 403 and error_id(agent) == "permission_denied"

@@ -43,10 +43,12 @@ async def test_reservation_lifecycle(seed: Seed, center: Center, clock: VirtualC
     assert assigned["age"] == 5
 
     clock.advance(60)
+    queue = await seed.admin.patch(seed.url(f"/task-queues/{seed.support}"), json={"wrapup_seconds": 60})
+    assert queue.status_code == 200, queue.text
     wrapping = await seed.agent.post(seed.url(f"/reservations/{res}/wrapup"))
-    assert wrapping.json()["reservation_status"] == "wrapping"
+    assert wrapping.json()["reservation_status"] == "wrapping" and wrapping.json()["wrapup_seconds"] == 60
     extended = await seed.agent.post(seed.url(f"/reservations/{res}/extend-wrapup"), json={"seconds": 30})
-    assert extended.json()["wrapup_deadline"] == clock.now() + 30
+    assert extended.json()["wrapup_deadline"] == clock.now() + 90
     assert (await seed.agent.get(seed.url(f"/tasks/{task['sid']}"))).json()["assignment_status"] == "wrapping"
 
     clock.advance(10)

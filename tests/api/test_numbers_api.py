@@ -144,8 +144,12 @@ async def test_the_emergency_switch_checks_what_it_is_given(seed: Seed) -> None:
     assert both.status_code == 422 and error_id(both) == "request_invalid"
     no_prompt = await seed.admin.put(seed.url("/sites/madrid/emergency"), json={"prompt": "no-such-prompt"})
     assert no_prompt.status_code == 422 and error_id(no_prompt) == "prompt_not_found"
-    denied = await seed.supervisor.put(seed.url("/sites/madrid/emergency"), json={"text": "Closed."})
+    # Supervisors pull the switch too (a storm does not wait for an admin); agents may not.
+    denied = await seed.agent.put(seed.url("/sites/madrid/emergency"), json={"text": "Closed."})
     assert denied.status_code == 403 and error_id(denied) == "permission_denied"
+    by_supervisor = await seed.supervisor.put(seed.url("/sites/madrid/emergency"), json={"text": "Closed."})
+    assert by_supervisor.status_code == 200 and by_supervisor.json()["text"] == "Closed."
+    assert (await seed.supervisor.delete(seed.url("/sites/madrid/emergency"))).status_code == 204
     assert (await seed.agent.get(seed.url("/emergency"))).status_code == 403
     assert (await seed.agent.get(seed.url("/numbers"))).status_code == 403
     assert (await seed.agent.get(seed.url("/schedules"))).status_code == 403

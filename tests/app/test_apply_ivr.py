@@ -256,3 +256,25 @@ async def test_a_deleted_workspace_takes_its_ivr(database: Database, tmp_path: P
         assert await center.store.list_flows(sid) == []
         assert await center.store.list_prompts(sid) == []
         assert await center.store.list_contacts(sid) == []
+
+
+async def test_dispositions_are_applied_exported_and_left_alone_without_the_key(
+    database: Database, tmp_path: Path
+) -> None:
+    codes = "    dispositions:\n      - {code: sale, label: Sale, labels: {es: Venta}}\n      - no-answer\n"
+    async with running(database) as center:
+        await apply_center(center, load_center(center_file(tmp_path, FILE + codes)))
+        sid = center.workspace("acme").sid
+        stored = await center.store.get_document(sid, "dispositions", "dispositions")
+        assert stored is not None and [d["code"] for d in stored["items"]] == ["sale", "no-answer"]
+        assert await plan_center(center, load_center(tmp_path / "center.yaml")) == []
+        exported = dump_center(await export_center(center))
+        assert "- {code: sale, label: Sale, labels: {es: Venta}}" in exported
+
+        changed = FILE + "    dispositions: [sale]\n"
+        changes = format_plan(await apply_center(center, load_center(center_file(tmp_path, changed))))
+        assert changes.startswith("~ workspace acme: dispositions ")
+        stored = await center.store.get_document(sid, "dispositions", "dispositions")
+        assert stored == {"items": [{"code": "sale", "label": "sale", "labels": {}}]}
+        assert await apply_center(center, load_center(center_file(tmp_path, FILE))) == []  # no key: kept
+        assert await center.store.get_document(sid, "dispositions", "dispositions") == stored

@@ -160,3 +160,32 @@ async def test_operations_that_queue_up_during_a_commit_go_to_the_store_together
     finally:
         await center.stop()
         await store.close()
+
+
+async def test_a_restart_keeps_the_handle_times_wait_estimates_need(database: Database) -> None:
+    clock = VirtualClock()
+    store = await database.open()
+    await store.migrate()
+    center = await Center.start(store, clock, timers=False)
+    ws = await center.create_workspace("acme")
+    await center.run(ws.sid, build)
+    workflow = next(iter(ws.workflows))
+    queue = next(iter(ws.queues))
+    for handled in (100.0, 200.0):  # one call handled (talk and wrap-up) for 100 s, the next for 200 s
+        task = await center.run(ws.sid, lambda w: w.create_task(workflow, attributes={}, channel="voice"))
+        offer = next(r for r in ws.reservations.values() if r.task_sid == task.sid)
+        await center.run(ws.sid, lambda w, sid=offer.sid: w.accept_reservation(sid))
+        clock.advance(handled)
+        await center.run(ws.sid, lambda w, sid=offer.sid: w.complete_reservation(sid))
+    learned = ws.handle_times.get(queue, "voice")
+    assert learned is not None and learned.count == 2 and learned.mean == 150.0
+    await center.stop()
+    await store.close()
+
+    clock.advance(60)
+    store = await database.open()
+    center = await Center.start(store, clock, timers=False)
+    again = center.workspace("acme").handle_times.get(queue, "voice")
+    assert again is not None and (again.count, again.mean, again.mean_square) == (2, 150.0, learned.mean_square)
+    await center.stop()
+    await store.close()

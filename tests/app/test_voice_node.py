@@ -182,3 +182,46 @@ async def test_the_trunk_account_is_registered_and_probed_and_unregistered_on_st
         await store.close()
         await provider_transport.close()
     assert provider_bindings.lookup("sip:acme@127.0.0.1") == []  # unregistered on the way out
+
+
+async def test_a_planned_callback_retry_survives_a_restart_and_is_made_once(database: Database, tmp_path: Path) -> None:
+    clock = SystemClock()
+    store = await database.open()
+    await store.migrate()
+    center = await Center.start(store, clock, timers=False)
+    ws = await center.create_workspace("acme")
+    await center.run(ws.sid, build)  # ann is Offline: nobody is offered the callback
+    workflow = next(iter(ws.workflows))
+    callback = {"callback_number": "803", "callback_retries": 1, "callback_retry_every": 1, "callback_attempt": 1}
+    failed = await center.run(
+        ws.sid, lambda w: w.create_task(workflow, attributes=callback, channel="voice", priority=3)
+    )
+    node = await VoiceNode.start(settings(tmp_path), center, clock)
+    assert node.routing is not None
+    await node.routing.callback_failed(ws.sid, failed.sid)  # the customer did not answer
+    await node.stop()  # before the retry is due: its wait is lost with the process, its plan is in the store
+    await center.stop()
+    await store.close()
+    plan = failed.attributes["callback_retry"]
+    assert plan["sid"] not in ws.tasks and plan["at"] > clock.now() - 1
+
+    for restart in range(2):  # the second restart finds the retry made: no other one
+        store = await database.open()
+        center = await Center.start(store, clock, timers=False)
+        node = await VoiceNode.start(settings(tmp_path), center, clock)
+        try:
+            again = center.workspace("acme")
+            for _ in range(100):  # the retry was due a second after the plan: it is made at once, or soon
+                if plan["sid"] in again.tasks:
+                    break
+                await asyncio.sleep(0.05)
+            retry = again.tasks[plan["sid"]]
+            assert retry.attributes == {**callback, "callback_attempt": 2} and retry.priority == 3
+            assert [t.sid for t in again.tasks.values() if t.attributes.get("callback_number")] == [
+                failed.sid,
+                retry.sid,
+            ], restart
+        finally:
+            await node.stop()
+            await center.stop()
+            await store.close()

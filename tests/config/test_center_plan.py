@@ -35,7 +35,8 @@ def test_creating_everything_goes_from_referenced_to_referring() -> None:
     changes = plan(Center(), load_center(DEMO))
     kinds = [c.kind for c in changes]
     assert all(c.action == "create" for c in changes)
-    order = ["workspace", "activity", "channel", "queue", "workflow", "worker", "user"]
+    order = ["workspace", "activity", "channel", "prompt", "schedule", "queue", "workflow", "flow", "number", "worker",
+             "contact", "user"]  # fmt: skip
     assert kinds == sorted(kinds, key=order.index)
     assert changes[0] == Change("create", "workspace", "demo", "demo")
     assert kinds.count("worker") == 12 and kinds.count("user") == 14
@@ -45,7 +46,8 @@ def test_deleting_everything_goes_the_other_way() -> None:
     changes = plan(load_center(DEMO), Center())
     kinds = [c.kind for c in changes]
     assert all(c.action == "delete" for c in changes)
-    order = ["user", "worker", "workflow", "queue", "channel", "activity", "workspace"]
+    order = ["user", "contact", "worker", "number", "flow", "workflow", "queue", "schedule", "prompt", "channel",
+             "activity", "workspace"]  # fmt: skip
     assert kinds == sorted(kinds, key=order.index)
     assert changes[-1] == Change("delete", "workspace", "demo", "demo")
 

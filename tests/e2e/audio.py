@@ -13,7 +13,7 @@ from array import array
 from collections.abc import Iterable
 from pathlib import Path
 
-from callboard.voice.media.g711 import alaw_decode, ulaw_decode
+from callboard.voice.media.g711 import alaw_decode, alaw_encode, ulaw_decode
 
 RATE = 8000
 SILENCE_RMS = 100.0  # of 32767: about -50 dBFS, far below any tone and above G.711's idle-channel noise
@@ -83,3 +83,88 @@ def _linear(data: bytes) -> array[int]:
     if sys.byteorder == "big":
         samples.byteswap()
     return samples
+
+
+# What a caller heard, against the prompts it should have heard: the level of each 20 ms frame (the envelope of
+# the speech: its syllables and pauses) survives G.711, jitter and gain, while the waveform does not. Two
+# recordings of different words, or of the same words in another language, have different envelopes.
+
+FRAME = 0.020  # seconds
+FLOOR_DB = -60.0  # dBFS; quieter frames count as silence (G.711's idle noise sits below it)
+
+
+def envelope(samples: array[int], rate: int = RATE) -> list[float]:
+    """The level of each 20 ms frame in dBFS, floored at `FLOOR_DB`."""
+    size = max(1, round(rate * FRAME))
+    levels = []
+    for start in range(0, len(samples) - size + 1, size):
+        frame = samples[start : start + size]
+        power = math.fsum(s * s for s in frame) / size
+        levels.append(max(FLOOR_DB, 10 * math.log10(power / 32767**2)) if power > 0 else FLOOR_DB)
+    return levels
+
+
+def active_seconds(samples: array[int], rate: int = RATE, *, above: float = SILENCE_RMS) -> float:
+    """Seconds from the first to the last 20 ms frame louder than `above` (0.0 when all is silence)."""
+    threshold = 20 * math.log10(above / 32767)
+    loud = [i for i, level in enumerate(envelope(samples, rate)) if level > threshold]
+    return (loud[-1] - loud[0] + 1) * FRAME if loud else 0.0
+
+
+def envelope_match(heard: array[int], expected: array[int], rate: int = RATE, expected_rate: int = RATE) -> float:
+    """How well `expected` (a prompt) is found in `heard` (a recording that holds it somewhere): the best
+    normalised cross-correlation (-1 to 1) of their 20 ms envelopes over every offset of `expected` in `heard`.
+    The same prompt heard through a call scores above 0.9; another prompt, or the same message in another
+    language, scores well below. The prompt's silent ends are left out: what follows it in the call (music,
+    the next prompt) would otherwise count against it."""
+    needle = _trimmed(envelope(expected, expected_rate))
+    if not needle:
+        return 0.0
+    n = len(needle)
+    mean = math.fsum(needle) / n
+    centred = [x - mean for x in needle]
+    norm = math.sqrt(math.fsum(x * x for x in centred))
+    if norm == 0:
+        return 0.0
+    best = -1.0
+    size = round(rate * FRAME)
+    for phase in range(0, size, size // 4):  # frames a quarter apart: the prompt need not start on a frame
+        hay = envelope(heard[phase:], rate)
+        hay += [FLOOR_DB] * max(0, n - len(hay))
+        for lag in range(len(hay) - n + 1):
+            window = hay[lag : lag + n]
+            window_mean = math.fsum(window) / n
+            dot = math.fsum(c * (w - window_mean) for c, w in zip(centred, window, strict=True))
+            spread = math.sqrt(math.fsum((w - window_mean) ** 2 for w in window))
+            if spread > 0:
+                best = max(best, dot / (norm * spread))
+    return best
+
+
+def _trimmed(levels: list[float]) -> list[float]:
+    threshold = 20 * math.log10(SILENCE_RMS / 32767)
+    loud = [i for i, level in enumerate(levels) if level > threshold]
+    return levels[loud[0] : loud[-1] + 1] if loud else []
+
+
+def concatenate(*paths: Path) -> array[int]:
+    """The samples of 8 kHz WAV files one after the other, each padded with silence to a whole 20 ms frame as
+    the node plays them (a message made of several prompts)."""
+    joined: array[int] = array("h")
+    frame = round(RATE * FRAME)
+    for path in paths:
+        samples, rate = read_wav(path)
+        if rate != RATE:
+            raise ValueError(f"{path}: {rate} Hz, expected {RATE}")
+        joined.extend(samples)
+        joined.extend([0] * (-len(samples) % frame))
+    return joined
+
+
+def write_alaw(path: Path, samples: array[int]) -> Path:
+    """Samples as raw A-law: what SIPp's `rtp_stream` action sends."""
+    data = array("h", samples)
+    if sys.byteorder == "big":
+        data.byteswap()
+    path.write_bytes(alaw_encode(data.tobytes()))
+    return path

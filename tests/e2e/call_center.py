@@ -4,6 +4,7 @@ SIPp runs that play callers and agent phones against it."""
 from __future__ import annotations
 
 import asyncio
+import json
 import wave
 from array import array
 from collections.abc import AsyncIterator
@@ -17,10 +18,11 @@ from sipp import LOOPBACK, finish_sipp, free_media_port, run_sipp, start_sipp
 
 from callboard.app.apply import apply_center
 from callboard.app.center import Center
+from callboard.app.ivr import FlowCalls
 from callboard.app.voice import VoiceNode
 from callboard.config.center import load_center_text
 from callboard.config.settings import Settings
-from callboard.core.clock import SystemClock
+from callboard.core.clock import Clock, SystemClock
 from callboard.routing.workspace import Workspace
 from callboard.storage.store import Store
 from callboard.voice.sip.digest import Algorithm, ha1
@@ -61,6 +63,7 @@ workspaces:
             filters:
               - {{filter_friendly_name: sales, expression: 'department == "sales"', targets: [{{queue: sales}}]}}
             default_filter: {{queue: support}}
+{workflows}
     workers:
 {workers}
 """
@@ -153,26 +156,50 @@ class CallCenter:
             await asyncio.sleep(0.05)
         raise AssertionError(f"no finished call from {caller}: {calls}")
 
+    async def finished_flow_call(self, caller: str) -> dict[str, Any]:
+        """The stored record of the caller's call once it has ended and its flow's whole run is in it (after a
+        queue the record first holds the task's path up to the queue; the node stores the whole run, with its
+        `end`, as the flow ends, just after storing the ended call)."""
+        for _ in range(200):
+            record = await self.finished_call(caller)
+            if "end" in record["attributes"].get("flow", {}):
+                return record
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"no flow path in the record of the call from {caller}: {record}")
+
 
 def _keys(keys: dict[str, str]) -> list[str]:
     return [arg for name, value in keys.items() for arg in ("-key", name, value)]
 
 
-def _workers(names: dict[str, list[str]]) -> str:
-    return "\n".join(f"      - {{name: {name}, attributes: {{skills: {skills}}}}}" for name, skills in names.items())
+def _workers(names: dict[str, list[str] | dict[str, Any]]) -> str:
+    """Each worker with its skills (a list) or all its attributes (a mapping)."""
+    return "\n".join(
+        f"      - {{name: {name}, attributes: {json.dumps(given if isinstance(given, dict) else {'skills': given})}}}"
+        for name, given in names.items()
+    )
+
+
+def _workflows(workflows: list[dict[str, Any]]) -> str:
+    """More workflows after `inbound` (each as the center file has it), in JSON, which YAML reads as is."""
+    return "\n".join(f"      - {json.dumps(workflow)}" for workflow in workflows)
 
 
 @asynccontextmanager
 async def call_center(
     tmp_path: Path,
     *,
-    agents: dict[str, list[str]],
+    agents: dict[str, list[str] | dict[str, Any]],
+    workflows: list[dict[str, Any]] | None = None,
+    flow_clock: Clock | None = None,
     reservation_timeout: float = 20,
     answer_delay: float = 0.0,
     max_calls: int = 100,
     trunk_port: int | None = None,
 ) -> AsyncIterator[CallCenter]:
-    """A node with `agents` (name -> skills), each with a user whose password is `<name>-pw`."""
+    """A node with `agents` (name -> skills, or name -> attributes), each with a user whose password is
+    `<name>-pw`, and `workflows` besides `inbound`. Contact flows read the time from `flow_clock` when given
+    (a fixed instant for hours and holidays); SIP, media and routing keep the wall clock."""
     store = await Store.open(f"sqlite+aiosqlite:///{tmp_path / 'callboard.db'}")
     await store.migrate()
     clock = SystemClock()
@@ -201,7 +228,9 @@ async def call_center(
     node: VoiceNode | None = None
     team: CallCenter | None = None
     try:
-        text = CENTER.format(reservation_timeout=reservation_timeout, workers=_workers(agents))
+        text = CENTER.format(
+            reservation_timeout=reservation_timeout, workers=_workers(agents), workflows=_workflows(workflows or [])
+        )
         await apply_center(center, load_center_text(text, "e2e.yaml"))
         workspace = center.workspace("e2e")
         people = {}
@@ -218,6 +247,9 @@ async def call_center(
             )
             people[name] = agent
         node = await VoiceNode.start(settings, center, clock)
+        if flow_clock is not None:
+            assert isinstance(node.b2bua.flow, FlowCalls)
+            node.b2bua.flow.clock = flow_clock
         team = CallCenter(store, center, node, workspace, people, tmp_path, recordings)
         yield team
     finally:

@@ -1,6 +1,8 @@
-"""The issue's promise, on the demo a newcomer runs: a caller dials the demo center, presses 1 for sales,
-waits in the queue, and talks to agent alice, whose phone (baresip, registered with her demo password) rang;
-the call is recorded, its record is in the API, and only a supervisor can download the recording."""
+"""The issue's promise, on the demo a newcomer runs: a caller dials the demo center's 24-hour line (the number
+`callboard demo` tells them to call; it has no business hours, so this passes at any hour), its contact flow
+greets them, they press 1 for sales, wait in the queue, and talk to agent alice, whose phone (baresip,
+registered with her demo password) rang; the call is recorded, its record is in the API, and only a supervisor
+can download the recording."""
 
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ from callboard.voice.media.g711 import alaw_encode
 from conftest import require_peer
 
 ROOT = Path(__file__).resolve().parents[2]
+ANYTIME_LINE = "34900100200"  # +34 900 100 200 in examples/demo-center.yaml: flow around-the-clock, English
 pytestmark = pytest.mark.e2e
 
 
@@ -74,7 +77,7 @@ async def test_a_caller_reaches_alice_on_the_demo_center(tmp_path: Path) -> None
         ) as phone:  # fmt: skip
             await phone.wait_registered()
             caller = await start_sipp(
-                *[f"{LOOPBACK}:{sip_port}", "-sf", str(SCENARIOS / "caller_stream_uac.xml"), "-s", "100"],
+                *[f"{LOOPBACK}:{sip_port}", "-sf", str(SCENARIOS / "caller_stream_uac.xml"), "-s", ANYTIME_LINE],
                 *["-key", "caller", "5550100", "-key", "dtmf", str(dtmf_pcap("1"))],
                 *["-i", LOOPBACK, "-mi", LOOPBACK, "-p", "0", "-mp", str(free_media_port()), "-m", "1"],
                 *["-timeout", "60s", "-timeout_error", "-nostdin"],
@@ -98,6 +101,7 @@ async def test_a_caller_reaches_alice_on_the_demo_center(tmp_path: Path) -> None
             [call] = [c for c in calls if c["caller"] == "5550100"]
             alice = (await supervisor.get("/workspaces/demo/workers", params={"friendly_name": "alice"})).json()
             assert call["attributes"]["department"] == "sales" and call["hangup_by"] == "agent"
+            assert call["attributes"]["number"] == "+" + ANYTIME_LINE and call["attributes"]["language"] == "en"
             assert call["worker_sid"] in {w["sid"] for w in alice["items"] if w["friendly_name"] == "alice"}
             wav = await supervisor.get(call["recording_url"].removeprefix("/api/v1"))
             assert wav.status_code == 200 and wav.headers["content-type"] == "audio/wav" and wav.content[:4] == b"RIFF"

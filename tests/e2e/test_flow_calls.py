@@ -84,8 +84,12 @@ async def test_closed_hours_caller_hears_the_closed_message_and_no_task_is_made(
             pcap=str(AUDIO_PCAP),
         )  # fmt: skip
         await finish(caller)
-        record = await cc.finished_call("5550102")
+        record = await cc.finished_flow_call("5550102")
         assert record["outcome"] == "ivr" and record["hangup_by"] == "system"
+        # The hours node found the number closed (not a holiday) and, having no closed exit, ended the call.
+        flow = record["attributes"]["flow"]
+        assert (flow["hours"], flow["holiday"], flow["end"]) == ("closed", None, "hangup")
+        assert flow["path"] == [{"node": "hours", "exit": "closed"}]
         assert record["task_sid"] is None and record["enqueued_at"] is None
         assert not cc.workspace.tasks
         # Long enough to have said the closed prompt (in Spanish) before hanging up.

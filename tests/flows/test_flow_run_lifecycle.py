@@ -64,17 +64,17 @@ async def test_a_hangup_inside_a_subflow_ends_the_whole_run() -> None:
     assert caller.enqueued == [] and caller.hung_up
 
 
-async def test_a_queue_outcome_without_an_exit_inside_a_subflow_returns_to_the_caller() -> None:
+async def test_a_queue_the_caller_is_still_in_after_returns_from_a_subflow_to_the_caller() -> None:
     queue = flow({"q": {"type": "enqueue", "workflow": "inbound", "no_agents": "bye"}, "bye": BYE}, "queue")
     main = flow(
         {
-            "sub": {"type": "subflow", "flow": "queue", "next": "survey"},
-            "survey": {"type": "play", "say": ["welcome"], "next": "end"},
+            "sub": {"type": "subflow", "flow": "queue", "next": "sorry"},
+            "sorry": {"type": "play", "say": ["sorry"], "next": "end"},
             "end": BYE,
         }
     )
-    run, caller = await harness(main, queue).call(outcomes=[QueueOutcome.COMPLETED])
-    assert run.path == ("sub", "q", "survey", "end") and run.outcome is QueueOutcome.COMPLETED
+    run, caller = await harness(main, queue).call(outcomes=[QueueOutcome.TIMEOUT])
+    assert run.path == ("sub", "q", "sorry", "end") and run.outcome is QueueOutcome.TIMEOUT
     assert run.end is FlowEnd.HANGUP and caller.transcript[-2:] == ["say: Goodbye.", "hangup"]
 
 

@@ -4,7 +4,7 @@ import pytest
 
 from callboard.core.errors import ValidationError
 from callboard.flows.catalog import Catalog
-from callboard.flows.numbers import InvalidNumberError, Number, build_numbers, normalize_number
+from callboard.flows.numbers import InvalidNumberError, Number, build_numbers, caller_number, normalize_number
 from callboard.flows.schedule import Schedule
 
 CATALOG = Catalog(
@@ -48,6 +48,70 @@ def test_an_invalid_number_is_refused_clearly(text: str, region: str | None, say
     assert isinstance(caught.value, ValueError)
     assert isinstance(caught.value, ValidationError)
     assert caught.value.error_id == "number_invalid"
+
+
+@pytest.mark.parametrize(
+    ("text", "region", "e164"),
+    [
+        ("+34 610 000 001", None, "+34610000001"),
+        ("+34610000001", "US", "+34610000001"),  # E.164 is read as is, wherever it is dialled from
+        ("610000001", "ES", "+34610000001"),  # national, read where the number called is
+        (" 610000001 ", "ES", "+34610000001"),
+        ("3035550100", "US", "+13035550100"),
+        ("0034610000001", "ES", "+34610000001"),  # Spain's international prefix
+        ("00 1 303 555 0100", "ES", "+13035550100"),
+        ("011 34 610000001", "US", "+34610000001"),  # the US's
+        ("34610000001", "ES", "+34610000001"),  # E.164 without its +: not a valid national number, so +
+        ("34610000001", None, "+34610000001"),
+        ("13035550100", "ES", "+13035550100"),
+        ("34910000000", None, "+34910000000"),  # a called number as the Request-URI carries it
+    ],
+)
+def test_a_caller_number_as_trunks_send_it_is_read_as_e164(text: str, region: str | None, e164: str) -> None:
+    assert caller_number(text, region) == e164
+
+
+@pytest.mark.parametrize(
+    ("text", "region"),
+    [
+        ("anonymous", "ES"),  # withheld, as trunks send it
+        ("unknown", "ES"),
+        ("restricted", None),
+        ("", "ES"),
+        ("alice", "ES"),  # a SIP user name
+        ("sip:alice", "ES"),
+        ("12", "ES"),
+        ("+34 12", None),
+        ("6100000012345", "ES"),  # too long for Spain, and no valid number with a + either
+        ("610000001", None),  # national, but read nowhere
+        ("610000001", "XX"),  # not a region
+    ],
+)
+def test_what_is_not_a_valid_number_is_no_caller_number(text: str, region: str | None) -> None:
+    assert caller_number(text, region) is None
+
+
+@pytest.mark.parametrize(
+    ("e164", "region", "home"),
+    [
+        ("+34910000000", None, "ES"),  # the country code's main region
+        ("+34910000000", "ES", "ES"),
+        ("+13035550100", None, "US"),
+        ("+14165550100", None, "CA"),  # +1 is shared: the area code says Canada
+        ("+12125550100", "CA", "CA"),  # the number's own region wins
+        ("+80012345678", None, None),  # international freephone: no region ("001") to read national numbers in
+    ],
+)
+def test_a_numbers_home_region(e164: str, region: str | None, home: str | None) -> None:
+    assert Number(e164, "site", "main", "en", "UTC", region=region).home_region == home
+
+
+def test_a_national_caller_is_read_in_the_home_region_of_the_number_called() -> None:
+    madrid = Number("+34910000000", "madrid", "main", "en", "Europe/Madrid")
+    denver = Number("+13035550100", "denver", "main", "en", "America/Denver")
+    assert caller_number("610000001", madrid.home_region) == "+34610000001"
+    assert caller_number("3035550199", denver.home_region) == "+13035550199"
+    assert caller_number("610000001", denver.home_region) is None  # not a US number
 
 
 def test_the_example_builds_with_defaults() -> None:

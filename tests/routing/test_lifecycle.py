@@ -187,6 +187,27 @@ def test_extend_wrapup_pushes_the_automatic_completion_back() -> None:
     assert res.status is ReservationStatus.COMPLETED
 
 
+def test_extend_wrapup_adds_up_and_leaves_an_unlimited_wrapup_unlimited() -> None:
+    c = build({"support": {"wrapup_seconds": 30}})
+    alice = c.add_worker("alice")
+    c.create_task()
+    res = c.ws.wrapup_reservation(c.assign(alice).sid)
+    deadline = res.wrapup_deadline
+    assert deadline is not None
+    c.ws.extend_wrapup(res.sid, 10)
+    c.ws.extend_wrapup(res.sid, 5)
+    assert res.wrapup_deadline == deadline + 15
+
+    unlimited = build({"support": {}})
+    bob = unlimited.add_worker("bob")
+    unlimited.create_task()
+    other = unlimited.ws.wrapup_reservation(unlimited.assign(bob).sid)
+    unlimited.ws.extend_wrapup(other.sid, 30)
+    assert other.wrapup_deadline is None
+    unlimited.advance(3600)
+    assert other.status is ReservationStatus.WRAPPING
+
+
 def test_explicit_completion_from_wrapping_and_from_accepted() -> None:
     c = build({"support": {"wrapup_seconds": 30}})
     alice = c.add_worker("alice", chat=2)

@@ -1,5 +1,8 @@
 """CRM contacts: who a caller is, found by the number they call from. Numbers are kept in E.164; any way a
-person writes an international number is normalised first."""
+person writes an international number is normalised first.
+
+Staff read every contact. An agent may only look up (`?number=`) the customer of a task it holds now (an
+offer, an accepted or a wrapping task: its screen pop), and no other contact."""
 
 from __future__ import annotations
 
@@ -8,12 +11,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from callboard.api.access import AdminScope, Scope, StaffScope
+from callboard.api.access import AdminScope, Member, Scope, StaffScope
+from callboard.api.auth import denied
+from callboard.api.holding import customer_numbers, held_tasks
 from callboard.api.ivr import e164, ivr_store
 from callboard.api.params import PageDep
 from callboard.api.ports import Record
 from callboard.api.urls import WORKSPACE
-from callboard.core.errors import NotFoundError
+from callboard.core.errors import NotFoundError, ValidationError
 
 router = APIRouter(prefix=f"{WORKSPACE}/contacts", tags=["contacts"])
 
@@ -44,15 +49,31 @@ async def _contact(scope: Scope, sid: str) -> Record:
     return contact
 
 
+def _held_numbers(scope: Scope) -> set[str]:
+    """The customer numbers (E.164) of the tasks the agent holds."""
+    numbers = set()
+    for task in held_tasks(scope):
+        for number in customer_numbers(task.attributes):
+            try:
+                numbers.add(e164(number))
+            except ValidationError:
+                continue  # a withheld or garbled caller id finds no contact
+    return numbers
+
+
 @router.get("")
 async def list_contacts(
-    scope: StaffScope,
+    scope: Member,
     page: PageDep,
     number: Annotated[str | None, Query(description="Only the contact with this number (any format)")] = None,
 ) -> dict[str, Any]:
+    """Staff list or look up any contact; an agent only looks up the customer of a task it holds."""
     store = ivr_store(scope)
-    if number is not None:
-        found = await store.find_contact(scope.sid, e164(number))
+    wanted = None if number is None else e164(number)
+    if scope.principal.is_agent and (wanted is None or wanted not in _held_numbers(scope)):
+        raise denied("agents may only look up the customers of the tasks they hold")
+    if wanted is not None:
+        found = await store.find_contact(scope.sid, wanted)
         return page.slice([found] if found else [])
     return page.slice(await store.list_contacts(scope.sid))
 

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, Field, model_validator
 
-from callboard.api.access import AdminScope, Scope, StaffScope
+from callboard.api.access import Scope, StaffScope
 from callboard.api.ivr import ListenerDep, catalog, changed, e164, ivr_store
 from callboard.api.numbers import own_number
 from callboard.api.params import PageDep
@@ -53,22 +53,22 @@ async def list_closures(scope: StaffScope, page: PageDep) -> dict[str, Any]:
 
 
 @router.put("/numbers/{number}/emergency")
-async def close_number(number: str, body: Closure, scope: AdminScope, listener: ListenerDep) -> Record:
+async def close_number(number: str, body: Closure, scope: StaffScope, listener: ListenerDep) -> Record:
     normalised, _ = await own_number(scope, number)
     return await _close(scope, "number", normalised, body, listener)
 
 
 @router.delete("/numbers/{number}/emergency", status_code=204)
-async def reopen_number(number: str, scope: AdminScope, listener: ListenerDep) -> None:
+async def reopen_number(number: str, scope: StaffScope, listener: ListenerDep) -> None:
     await _reopen(scope, "number", e164(number), listener)
 
 
 @router.put("/sites/{site}/emergency")
-async def close_site(site: str, body: Closure, scope: AdminScope, listener: ListenerDep) -> Record:
+async def close_site(site: str, body: Closure, scope: StaffScope, listener: ListenerDep) -> Record:
     """Close every number of the site (the numbers whose `site` is this name)."""
     return await _close(scope, "site", site, body, listener)
 
 
 @router.delete("/sites/{site}/emergency", status_code=204)
-async def reopen_site(site: str, scope: AdminScope, listener: ListenerDep) -> None:
+async def reopen_site(site: str, scope: StaffScope, listener: ListenerDep) -> None:
     await _reopen(scope, "site", site, listener)

@@ -17,7 +17,6 @@ from callboard.flows.catalog import Catalog
 from callboard.flows.numbers import build_numbers, normalize_number
 from callboard.flows.problems import Problem
 from callboard.flows.schedule import build_schedules
-from callboard.flows.system_prompts import SYSTEM_PROMPT_NAMES
 
 log = logging.getLogger(__name__)
 
@@ -62,13 +61,13 @@ class Ivr:
         """The names these documents may refer to: queues and workflows by friendly name, as the node that
         runs them resolves them (`app/ivr.py`)."""
         engine = scope.engine
-        return Catalog(
-            prompts=self.prompts | SYSTEM_PROMPT_NAMES,
-            workflows=frozenset(w.friendly_name for w in engine.workflows.values()),
-            queues=frozenset(q.friendly_name for q in engine.queues.values()),
-            schedules=frozenset(self.schedules),
-            flows=frozenset(self.flows),
-            channels=frozenset(engine.channels),
+        return Catalog.of_workspace(
+            prompts=self.prompts,
+            workflows=(w.friendly_name for w in engine.workflows.values()),
+            queues=(q.friendly_name for q in engine.queues.values()),
+            schedules=self.schedules,
+            flows=self.flows,
+            channels=engine.channels,
         )
 
     def problems(self, scope: Scope) -> dict[tuple[str, str], list[Problem]]:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
+from callboard.config.model import Center
+from callboard.config.plan import Change
 from callboard.core.clock import Clock
 from callboard.core.events import Event
 from callboard.routing.workspace import Workspace
@@ -117,6 +120,7 @@ class StorePort(IvrStorePort, Protocol):
         queue_sid: str | None = None,
         worker_sid: str | None = None,
         outcome: str | None = None,
+        callers: Sequence[str] | None = None,
     ) -> Records: ...
 
     async def create_user(
@@ -184,6 +188,33 @@ class IvrListener(Protocol):
     prompts), so the node reloads it; calls in progress keep the snapshot they started with."""
 
     def ivr_changed(self, workspace_sid: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class Blocked:
+    """A change of a center file that the running center cannot make now, and why (tasks in a queue...)."""
+
+    change: Change
+    reason: str
+
+
+@dataclass(frozen=True)
+class CenterPlan:
+    """What applying a center file would change, and the changes that would be refused while things run."""
+
+    changes: list[Change]
+    blocked: list[Blocked]
+
+
+class CenterFilePort(Protocol):
+    """The whole center as its YAML file against the running center: what `callboard export`, `apply --dry-run`
+    and `apply` do, one at a time. `apply` refuses (409 `apply_blocked`) a plan with blocked changes."""
+
+    async def export(self) -> Center: ...
+
+    async def plan(self, desired: Center) -> CenterPlan: ...
+
+    async def apply(self, desired: Center) -> list[Change]: ...
 
 
 class CenterPort(Protocol):

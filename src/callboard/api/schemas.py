@@ -145,8 +145,20 @@ class ReservationReject(Body):
     activity_sid: str | None = None
 
 
+Notes = Annotated[str, Field(max_length=4000)]
+
+
 class ReservationComplete(Body):
     reason: str | None = None
+    disposition: str | None = Field(default=None, description="One of the workspace's disposition codes")
+    notes: Notes | None = None
+
+
+class TaskDisposition(Body):
+    """What the agent says about a finished interaction; stored in the task's attributes."""
+
+    disposition: str | None = Field(default=None, description="One of the workspace's disposition codes")
+    notes: Notes | None = None
 
 
 class WrapupExtension(Body):

@@ -14,6 +14,7 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from callboard.api.dispositions import DISPOSITIONS, dispositions_body, dispositions_of
 from callboard.app.center import Center as Runtime
 from callboard.config import model as m
 from callboard.config.plan import Change, plan
@@ -207,6 +208,7 @@ async def export_ivr(store: Store, space: m.Workspace, workspace_sid: str) -> m.
             for f in await store.list_flows(workspace_sid)
         ),
         contacts=tuple(contacts),
+        dispositions=dispositions_of(await store.get_document(workspace_sid, DISPOSITIONS, DISPOSITIONS)),
     )
 
 
@@ -277,9 +279,19 @@ class Applier:
         await self.runtime.create_workspace(
             space.name, service_level_threshold=space.service_level_threshold, wrapup_seconds=space.wrapup_seconds
         )
+        await self._set_dispositions(space)
 
     async def _update_workspace(self, change: Change) -> None:
-        await self._settle_workspace(self._space(change.name))
+        space = self._space(change.name)
+        if set(change.fields) - {"dispositions"}:
+            await self._settle_workspace(space)
+        if "dispositions" in change.fields:
+            await self._set_dispositions(space)
+
+    async def _set_dispositions(self, space: m.Workspace) -> None:
+        if space.dispositions is not None:
+            body = dispositions_body(space.dispositions)
+            await self.runtime.store.put_document(self._sid(space.name), DISPOSITIONS, DISPOSITIONS, body)
 
     async def _settle_workspace(self, space: m.Workspace) -> None:
         ws = self.runtime.workspace(space.name)
@@ -627,7 +639,26 @@ async def plan_center(runtime: Runtime, desired: m.Center, *, sip_realm: str = D
     desired = with_sip_credentials(desired, sip_realm)
     current = await export_center(runtime)
     applier = Applier(runtime, desired)
-    return plan(current, desired, await applier.password_matches(current))
+    return _with_dispositions(current, desired, plan(current, desired, await applier.password_matches(current)))
+
+
+def _with_dispositions(current: m.Center, desired: m.Center, changes: list[Change]) -> list[Change]:
+    """`changes` with each existing workspace's changed dispositions as a field of its update (a new workspace
+    gets them when created). A workspace without a `dispositions:` key keeps the stored ones."""
+    changes = list(changes)
+    for space in desired.workspaces:
+        old = current.workspace(space.name)
+        if space.dispositions is None or old is None or old.dispositions == space.dispositions:
+            continue
+        diff = {"dispositions": (old.dispositions, space.dispositions)}
+        at = next((i for i, c in enumerate(changes) if c.action == "update" and c.kind == "workspace"
+                   and c.name == space.name), None)  # fmt: skip
+        if at is not None:
+            changes[at] = dataclasses.replace(changes[at], fields={**changes[at].fields, **diff})
+        else:
+            at = next((i for i, c in enumerate(changes) if c.action == "delete"), len(changes))
+            changes.insert(at, Change("update", "workspace", space.name, space.name, diff))
+    return changes
 
 
 async def apply_center(

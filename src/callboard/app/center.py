@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from callboard.bus.memory import EventBus
+from callboard.core import events as ev
 from callboard.core import ids
 from callboard.core.clock import Clock
 from callboard.core.errors import ConflictError, NotFoundError
@@ -27,6 +28,11 @@ from callboard.storage.store import Store
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+# How far back a restarted engine reads completed reservations to relearn its handle times: the moving average
+# weighs about the last hundred of a queue, which a day holds for any queue that matters to a wait estimate.
+HANDLE_TIME_WINDOW = 24 * 3600.0
+HANDLE_TIME_EVENTS = 100_000
 
 
 @dataclass
@@ -60,6 +66,7 @@ class Center:
         for record in await store.load_workspaces():
             live = await store.load_live(record["sid"])
             engine = restore_workspace(clock, record, live)
+            await _relearn_handle_times(store, engine, clock.now())
             center._saved[engine.sid] = record
             center._engines[engine.sid] = engine
             center._locks[engine.sid] = asyncio.Lock()
@@ -226,3 +233,17 @@ class Center:
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=delay)
+
+
+async def _relearn_handle_times(store: Store, engine: Workspace, now: float) -> None:
+    """Replays the handle times of the reservations completed in the last day, oldest first, as they happened."""
+    completed = await store.events(
+        engine.sid,
+        start=now - HANDLE_TIME_WINDOW,
+        event_types=[ev.RESERVATION_COMPLETED],
+        limit=HANDLE_TIME_EVENTS,
+    )
+    for _, event in completed:
+        seconds = event.data.get("handle_seconds")
+        if isinstance(seconds, int | float) and isinstance(event.data.get("channel"), str):
+            engine.handle_times.record(event.data.get("queue_sid"), event.data["channel"], float(seconds))

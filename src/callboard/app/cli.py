@@ -16,6 +16,7 @@ from rich.console import Console
 
 from callboard.app.apply import apply_center, export_center, plan_center
 from callboard.app.center import Center
+from callboard.app.flow_cli import app as flow_app
 from callboard.app.server import open_center, run_loop, serve
 from callboard.app.traffic import Traffic, TrafficProfile
 from callboard.app.voice import VoiceNode
@@ -27,6 +28,7 @@ from callboard.core.errors import CallboardError
 from callboard.storage.store import Store
 
 app = typer.Typer(help="Callboard: an open-source contact center.", no_args_is_help=True, add_completion=False)
+app.add_typer(flow_app, name="flow")
 out = Console()
 err = Console(stderr=True)
 
@@ -231,16 +233,33 @@ def demo(
 def _print_welcome(settings: Settings, path: Path, sip_port: int | None) -> None:
     base = f"http://{settings.host}:{settings.port}"
     sip = f"sip:{settings.sip_host}:{sip_port}" if sip_port is not None else "off"
+    at = f"@{settings.sip_host}:{sip_port}"
+    calls = (
+        f"""
+  Call the demo center's numbers from a second phone (docs/flows.md, "The demo center's flows"):
+    sip:34900100200{at}  24-hour line, English: 1 sales, 2 support, 3 billing, 9 voicemail
+    sip:34910000100{at}  Madrid, Spanish, open Mon-Fri 9-14 and 16-19, Sat 10-14 (Madrid time):
+                         1 English, 2 Español, 3 Russian, then the department as above
+    sip:13035550100{at}  Denver, English, open Mon-Fri 8-18 (Denver time): the same menus
+"""
+        if sip_port is not None
+        else ""
+    )
     print(
         f"""
 Callboard demo center is running ({path}; store {settings.database_url})
 
+  Open the UI      {base}/   sign in as an agent (desktop), the supervisor (wallboard) or admin
   API docs         {base}/docs
   Health, metrics  {base}/healthz  {base}/metrics
   Event stream     ws://{settings.host}:{settings.port}/api/v1/stream
-  SIP (UDP, TCP)   {sip}   phones register as an agent (alice / agent); call any number to reach the menu
-
-  Users (from the demo file):  admin / admin     supervisor / supervisor     alice ... / agent
+  SIP (UDP, TCP)   {sip}   phones register as an agent (alice / agent)
+{calls}
+  Users (from the demo file, also for the UI):
+    admin / admin                admin page, wallboard
+    supervisor / supervisor      wallboard
+    alice, carlos, lucia, pablo, irina, javier, bob, emma, liam, olivia, dmitri, sofia / agent
+                                 agent desktop (alice takes sales and support calls)
 
   Try:
     curl -c cookies -H 'content-type: application/json' -d '{{"username":"admin","password":"admin"}}' \\

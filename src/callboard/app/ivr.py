@@ -13,28 +13,25 @@ import asyncio
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from callboard.app.center import Center
 from callboard.core.clock import Clock
-from callboard.flows.build import build_flows
-from callboard.flows.catalog import Catalog
-from callboard.flows.conversation import HttpRequest, HttpResult, Message, PromptRef, Speech
+from callboard.flows.actions import walked
+from callboard.flows.conversation import HttpRequest, HttpResult
 from callboard.flows.model import FlowSet
-from callboard.flows.numbers import Number, build_numbers, normalize_number
-from callboard.flows.runner import FlowRunner
-from callboard.flows.schedule import build_schedules
-from callboard.flows.system_prompts import SYSTEM_PROMPT_NAMES
+from callboard.flows.numbers import Number, caller_number
+from callboard.flows.runner import FlowRun, FlowRunner
+from callboard.flows.workspace_ivr import build_workspace_ivr, call_variables, closure_for, closure_message
 from callboard.voice.calls.call_record import Outcome
 from callboard.voice.calls.inbound import CallFlow, InboundCall
 
 if TYPE_CHECKING:
     from callboard.app.ivr_voice import CallerVoice
 
-__all__ = ["CenterServices", "FlowCalls", "IvrConfig", "IvrSnapshot"]
+__all__ = ["CenterServices", "FlowCalls", "IvrConfig", "IvrSnapshot", "send_http"]
 
 log = logging.getLogger(__name__)
 
@@ -53,10 +50,7 @@ class IvrSnapshot:
 
     def closure(self, number: Number) -> Mapping[str, Any] | None:
         """The emergency closure that holds for `number` now (its own, or its site's), if any."""
-        for closure in self.closures:
-            if (closure["scope"], closure["target"]) in (("number", number.e164), ("site", number.site)):
-                return closure
-        return None
+        return closure_for(self.closures, number)
 
 
 @dataclass
@@ -75,7 +69,7 @@ class IvrConfig:
 
     async def number(self, called: str) -> tuple[IvrSnapshot, Number] | None:
         """The workspace snapshot and number a call to `called` reaches, or None."""
-        e164 = _e164(called)
+        e164 = caller_number(called, None)
         index = await self._index()
         workspace_sid = index.get(e164) if e164 is not None else None
         if workspace_sid is None:
@@ -107,42 +101,27 @@ class IvrConfig:
 
     async def _build(self, workspace_sid: str) -> IvrSnapshot:
         store, engine = self.center.store, self.center.workspace(workspace_sid)
-        prompts = frozenset(p["name"] for p in await store.list_prompts(workspace_sid)) | SYSTEM_PROMPT_NAMES
-        flow_data = [dict(f["definition"], name=f["name"]) for f in await store.list_flows(workspace_sid)]
-        schedule_data = [dict(d["body"], name=d["name"]) for d in await store.list_documents(workspace_sid, "schedule")]
-        number_data = [dict(d["body"], number=d["name"]) for d in await store.list_documents(workspace_sid, "number")]
-        catalog = Catalog(
-            prompts=prompts,
-            workflows=frozenset(w.friendly_name for w in engine.workflows.values()),
-            queues=frozenset(q.friendly_name for q in engine.queues.values()),
-            channels=frozenset(engine.channels),
-            schedules=frozenset(d["name"] for d in schedule_data),
-            flows=frozenset(d["name"] for d in flow_data),
+        ivr = build_workspace_ivr(
+            flows=[dict(f["definition"], name=f["name"]) for f in await store.list_flows(workspace_sid)],
+            schedules=[dict(d["body"], name=d["name"]) for d in await store.list_documents(workspace_sid, "schedule")],
+            numbers=[dict(d["body"], number=d["name"]) for d in await store.list_documents(workspace_sid, "number")],
+            prompts=[p["name"] for p in await store.list_prompts(workspace_sid)],
+            workflows=[w.friendly_name for w in engine.workflows.values()],
+            queues=[q.friendly_name for q in engine.queues.values()],
+            channels=engine.channels,
         )
-        schedules, schedule_problems = build_schedules(schedule_data, catalog)
-        flows, flow_problems = build_flows(flow_data, catalog)
-        numbers, number_problems = build_numbers(number_data, catalog, schedules)
-        problems = tuple(str(p) for p in (*schedule_problems, *flow_problems, *number_problems))
-        for problem in problems:
+        for problem in ivr.problems:
             log.error("workspace %s: stored IVR configuration: %s", workspace_sid, problem)
         waiting = {d["name"]: d["body"] for d in await store.list_documents(workspace_sid, "queue_waiting")}
         return IvrSnapshot(
             workspace_sid,
-            FlowSet(flows, schedules, version=str(len(flow_data))),
-            {n.e164: n for n in numbers},
+            ivr.flows,
+            ivr.numbers,
             waiting,
             tuple(await store.list_closures(workspace_sid)),
-            prompts,
-            problems,
+            ivr.catalog.prompts,
+            ivr.problems,
         )
-
-
-def _e164(called: str) -> str | None:
-    text = called if called.startswith("+") else "+" + called
-    try:
-        return normalize_number(text)
-    except ValueError:
-        return None
 
 
 class CenterServices:
@@ -153,22 +132,10 @@ class CenterServices:
         self.client = client or httpx.AsyncClient()
 
     async def http(self, request: HttpRequest) -> HttpResult:
-        try:
-            response = await self.client.request(
-                request.method, request.url, json=request.body, timeout=request.timeout
-            )
-        except httpx.TimeoutException as exc:
-            raise TimeoutError(str(exc)) from exc
-        except httpx.HTTPError as exc:
-            raise OSError(str(exc)) from exc
-        try:
-            data = response.json()
-        except ValueError:
-            data = None
-        return HttpResult(response.status_code, data, dict(response.headers))
+        return await send_http(self.client, request)
 
     async def find_contact(self, workspace: str, number: str) -> Mapping[str, Any] | None:
-        e164 = _e164(number)
+        e164 = caller_number(number, None)
         if e164 is None:
             return None
         contact: Mapping[str, Any] | None = await self.center.store.find_contact(workspace, e164)
@@ -199,33 +166,54 @@ class FlowCalls:
         snapshot, number = found
         closure = snapshot.closure(number)
         if closure is not None:
-            await self.voice.say(call, snapshot, _closure_message(closure, number.language))
+            await self.voice.say(call, snapshot, closure_message(closure, number.language))
             call.outcome = Outcome.IVR
             return
         conversation = self.voice.conversation(call, snapshot, number)
         runner = FlowRunner(snapshot.flows, self.clock, self.services)
         run = await runner.run(number.flow, conversation, self.variables(call, snapshot, number))
         log.info("call %s: flow %s ended (%s) after %d steps", call.sid, number.flow, run.end, len(run.steps))
-        call.record.attributes.setdefault("flow", {"name": number.flow, "end": str(run.end)})
+        record = call.record
+        kept = record.attributes.get("flow")
+        # After a queue the record's attributes are (a copy of) the task's, whose `flow` is the path up to the
+        # queue; the whole run replaces it. A finished summary (one with its `end`) is kept as it is.
+        if not (isinstance(kept, dict) and "end" in kept):
+            record.attributes = {**record.attributes, "flow": _flow_summary(run)}
+            if record.ended_at is not None:  # the call ended with an agent, and its record was stored then
+                await call.save()
 
     def variables(self, call: InboundCall, snapshot: IvrSnapshot, number: Number) -> dict[str, Any]:
-        return {
-            "caller": call.caller,
-            "called": call.called,
-            "number": number.e164,
-            "workspace": snapshot.workspace_sid,
-            "site": number.site,
-            "language": number.language,
-            "time_zone": number.time_zone,
-            "schedule": number.schedule,
-            "closed_prompt": number.closed_prompt,
-            "holiday_prompt": number.holiday_prompt,
-            "call_sid": call.sid,
-            "started_at": datetime.fromtimestamp(self.clock.now()).isoformat(timespec="seconds"),
-        }
+        """The variables the call starts its flow with, as `callboard flow test` gives them too."""
+        return call_variables(
+            number,
+            caller=call.caller,
+            called=call.called,
+            workspace=snapshot.workspace_sid,
+            call_sid=call.sid,
+            now=self.clock.now(),
+        )
 
 
-def _closure_message(closure: Mapping[str, Any], language: str) -> Message:
-    text = closure.get("text")
-    part = Speech(text) if text else PromptRef(closure.get("prompt") or "emergency-closed")
-    return Message((part,), language)
+async def send_http(client: httpx.AsyncClient, request: HttpRequest) -> HttpResult:
+    """A flow's `lookup` request sent: a timeout is `TimeoutError`, any other failure `OSError` (the node's
+    fallback exit), a reply that is not JSON has no data."""
+    try:
+        response = await client.request(request.method, request.url, json=request.body, timeout=request.timeout)
+    except httpx.TimeoutException as exc:
+        raise TimeoutError(str(exc)) from exc
+    except httpx.HTTPError as exc:
+        raise OSError(str(exc)) from exc
+    try:
+        data = response.json()
+    except ValueError:
+        data = None
+    return HttpResult(response.status_code, data, dict(response.headers))
+
+
+def _flow_summary(run: FlowRun) -> dict[str, Any]:
+    """What the call record keeps of a flow run, for reports of where callers went and left: how it ended (and
+    how its last queue ended) besides what `walked` keeps."""
+    summary: dict[str, Any] = {"name": run.flow, "end": str(run.end)}
+    if run.outcome is not None:  # how the last queue ended: completed, hung_up, callback, timed_out...
+        summary["outcome"] = run.outcome.value
+    return {**summary, **{k: v for k, v in walked(run.steps, run.variables).items() if k != "name"}}

@@ -38,6 +38,7 @@ from callboard.flows.conversation import (
 )
 from callboard.flows.numbers import Number
 from callboard.flows.tts import TextToSpeech
+from callboard.flows.workspace_ivr import queue_attributes
 from callboard.voice.calls.errors import LegEndedError
 from callboard.voice.calls.inbound import InboundCall, QueueRequest, Waited
 from callboard.voice.calls.leg import LegState
@@ -224,13 +225,9 @@ class VoiceConversation:
     async def enqueue(self, request: EnqueueRequest) -> QueueOutcome:
         self._leg_up()
         waiting = QueueWaiting(self, request.language)
-        attributes = {**request.attributes, "language": request.attributes.get("language", request.language)}
-        attributes.update(number=self.number.e164, site=self.number.site)
-        if request.known_worker:
-            attributes["known_worker"] = request.known_worker
         waited = await self.call.enqueue(
             QueueRequest(
-                attributes,
+                queue_attributes(request, self.number),
                 workflow=request.workflow,
                 priority=request.priority,
                 timeout=request.timeout,

@@ -13,6 +13,7 @@ import uvicorn
 
 from callboard.api.app import create_api
 from callboard.app.center import Center
+from callboard.app.center_file import CenterFile
 from callboard.app.voice import VoiceNode
 from callboard.config.settings import Settings
 from callboard.core.clock import SystemClock
@@ -66,7 +67,11 @@ async def serve(
             login_rate_limit=settings.login_rate_limit,
             sip_realm=settings.sip_realm,
             recordings_dir=Path(settings.recordings_dir),
+            tts_cache_dir=settings.tts_cache,
+            ivr_listener=voice,
+            center_file=CenterFile(center, settings.sip_realm),
         )
+        app.state.phone = voice.b2bua.lines if voice is not None else None  # agents' browser lines
         config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level=settings.log_level)
         server = uvicorn.Server(config)
         side = asyncio.create_task(beside(center, server, voice)) if beside is not None else None

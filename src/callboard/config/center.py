@@ -83,6 +83,10 @@ File format, version 1 (stable: a key is never renamed or given a new meaning wi
           - {name: "Ana García", numbers: ["+34 600 000 001"], vip: true, manager: alice, language: es,
              attributes: {account: "A-1001"}}  # name required and unique; numbers E.164 once loaded, each
                                                # in one contact; manager: a worker; vip false by default
+        dispositions:                 # wrap-up codes agents pick after a task; without the key the stored
+          - {code: sale, label: Sale, labels: {es: Venta, ru: Продажа}}  # ones are left alone; code
+          - no-answer                 # required and unique (letters, digits, - and _); label defaults to
+                                      # the code; labels translate it per language
     users:
       - username: admin               # required, unique in the file
         role: admin                   # required; admin | supervisor | agent
@@ -117,6 +121,7 @@ from callboard.config.model import (
     Channel,
     Contact,
     ContactFlow,
+    Disposition,
     Number,
     Prompt,
     Queue,
@@ -139,6 +144,7 @@ __all__ = [
     "ConfigError",
     "Contact",
     "ContactFlow",
+    "Disposition",
     "Number",
     "Prompt",
     "Queue",

@@ -14,7 +14,18 @@ from typing import Any
 
 import yaml
 
-from callboard.config.model import Center, Contact, Prompt, Queue, User, Waiting, Worker, Workflow, Workspace
+from callboard.config.model import (
+    Center,
+    Contact,
+    Disposition,
+    Prompt,
+    Queue,
+    User,
+    Waiting,
+    Worker,
+    Workflow,
+    Workspace,
+)
 
 
 class _Flow(dict[str, Any]):
@@ -64,7 +75,15 @@ def _workspace(space: Workspace) -> dict[str, Any]:
         "numbers": [{"number": n.number, **n.body} for n in space.numbers],
         "flows": [{"name": f.name, **f.definition} for f in space.flows],
         **({} if space.contacts is None else {"contacts": [_contact(c) for c in space.contacts]}),
+        **({} if space.dispositions is None else {"dispositions": [_disposition(d) for d in space.dispositions]}),
     }
+
+
+def _disposition(disposition: Disposition) -> _Flow:
+    data = _Flow(code=disposition.code, label=disposition.label)
+    if disposition.labels:
+        data["labels"] = disposition.labels
+    return data
 
 
 def _queue(queue: Queue) -> dict[str, Any]:

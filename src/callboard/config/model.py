@@ -160,6 +160,15 @@ class Contact:
 
 
 @dataclass(frozen=True)
+class Disposition:
+    """A wrap-up code an agent picks for a finished interaction; `labels` translate `label` per language."""
+
+    code: str
+    label: str
+    labels: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Workspace:
     """A tenant with its own activities, channels, queues, workflows and workers, and its IVR."""
 
@@ -178,6 +187,7 @@ class Workspace:
     numbers: tuple[Number, ...] = ()
     flows: tuple[ContactFlow, ...] = ()
     contacts: tuple[Contact, ...] | None = None  # None: no `contacts:` key, the stored ones are left alone
+    dispositions: tuple[Disposition, ...] | None = None  # None: no `dispositions:` key, the stored ones stay
 
 
 @dataclass(frozen=True)

@@ -200,6 +200,11 @@ def _sip_credentials_changed(old: User, new: User) -> bool:
     return new.sip_credentials != old.sip_credentials
 
 
+def hides(field_name: str) -> bool:
+    """Whether a plan shows a changed field only as changed, never its values (secrets, recordings)."""
+    return field_name in _OPAQUE_FIELDS
+
+
 def format_plan(changes: Sequence[Change]) -> str:
     """One line per change: `+ queue demo/sales`, `~ worker demo/alice: activity Offline -> Available`."""
     lines: list[str] = []

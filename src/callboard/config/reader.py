@@ -10,24 +10,9 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from callboard.config.yaml_source import ConfigError, Path, Position, SourceMap
+from callboard.flows.reader import describe
 
 _MISSING: Any = object()
-
-
-def _describe(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, str):
-        return repr(value)
-    if isinstance(value, int | float):
-        return str(value)
-    return f"a {type(value).__name__}"
 
 
 class Reader:
@@ -60,7 +45,7 @@ class Reader:
     ) -> dict[str, Any] | None:
         """A mapping with only `keys`, all of `required` present. Unknown keys are reported at the key."""
         if not isinstance(value, dict):
-            self.error(path, f"expected a mapping for {what}, got {_describe(value)}")
+            self.error(path, f"expected a mapping for {what}, got {describe(value)}")
             return None
         for key in value:
             if key not in keys:
@@ -76,7 +61,7 @@ class Reader:
         if value is None:
             return []
         if not isinstance(value, list):
-            self.error((*path, key), f"expected a list for {key!r}, got {_describe(value)}")
+            self.error((*path, key), f"expected a list for {key!r}, got {describe(value)}")
             return []
         return value
 
@@ -88,7 +73,7 @@ class Reader:
         if value is _MISSING or (value is None and default is not _MISSING):
             return None if default is _MISSING else default
         if not isinstance(value, str):
-            self.error((*path, key), f"expected a string for {key!r}, got {_describe(value)}")
+            self.error((*path, key), f"expected a string for {key!r}, got {describe(value)}")
             return None
         if not value.strip():
             self.error((*path, key), f"{key!r} must not be empty")
@@ -111,7 +96,7 @@ class Reader:
         if isinstance(value, float) and value.is_integer():
             value = int(value)
         if isinstance(value, bool) or not isinstance(value, int):
-            self.error((*path, key), f"expected a whole number for {key!r}, got {_describe(value)}")
+            self.error((*path, key), f"expected a whole number for {key!r}, got {describe(value)}")
             return None
         if minimum is not None and value < minimum:
             if minimum == 0:
@@ -127,7 +112,7 @@ class Reader:
     def boolean(self, container: dict[str, Any], key: str, path: Path, default: bool) -> bool:
         value = container.get(key, default)
         if not isinstance(value, bool):
-            self.error((*path, key), f"expected true or false for {key!r}, got {_describe(value)}")
+            self.error((*path, key), f"expected true or false for {key!r}, got {describe(value)}")
             return default
         return value
 
@@ -146,7 +131,7 @@ class Reader:
         if value is None:
             return {}
         if not isinstance(value, dict):
-            self.error((*path, key), f"expected a mapping for {key!r}, got {_describe(value)}")
+            self.error((*path, key), f"expected a mapping for {key!r}, got {describe(value)}")
             return {}
         self.json_value(value, (*path, key))
         return value
@@ -156,13 +141,13 @@ class Reader:
         if isinstance(value, dict):
             for key, item in value.items():
                 if not isinstance(key, str):
-                    self.error_at_key((*path, key), f"expected a string key, got {_describe(key)}")
+                    self.error_at_key((*path, key), f"expected a string key, got {describe(key)}")
                 self.json_value(item, (*path, key))
         elif isinstance(value, list):
             for index, item in enumerate(value):
                 self.json_value(item, (*path, index))
         elif value is not None and not isinstance(value, str | int | float | bool):
-            self.error(path, f"expected a string, number, boolean, list or mapping, got {_describe(value)}")
+            self.error(path, f"expected a string, number, boolean, list or mapping, got {describe(value)}")
 
 
 def check_unique(reader: Reader, items: Iterable[tuple[str | None, Path]], what: str) -> list[str]:
@@ -177,3 +162,18 @@ def check_unique(reader: Reader, items: Iterable[tuple[str | None, Path]], what:
         else:
             first[name] = reader.source.value(path)
     return list(first)
+
+
+class DataReader(Reader):
+    """A `Reader` over plain data with no file behind it (an API request body): each problem is kept at its
+    data path, which is what an API error reports, instead of at a line and column."""
+
+    def __init__(self) -> None:
+        super().__init__(SourceMap("body"))
+        self.problems: list[tuple[Path, str]] = []
+
+    def error(self, path: Path, message: str) -> None:
+        self.problems.append((path, message))
+
+    def error_at_key(self, path: Path, message: str) -> None:
+        self.problems.append((path, message))

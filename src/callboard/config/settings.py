@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -73,6 +74,9 @@ class Settings(BaseSettings):
     rtp_port_max: int = Field(default=30000, ge=1025, le=65535, description="Highest RTP port.")
     rtp_timeout_seconds: float = Field(default=30.0, ge=0, description="No RTP for this long ends a call (0: never).")
     recordings_dir: str = Field(default="recordings", description="Folder call recordings are written to.")
+    tts_cache_dir: str = Field(
+        default="", description="Folder text-to-speech is rendered into (empty: `tts-cache` beside recordings)."
+    )
     voice_answer_delay_seconds: float = Field(
         default=0.0, ge=0, le=30, description="Seconds an inbound call rings (180) before the menu answers it."
     )
@@ -80,6 +84,11 @@ class Settings(BaseSettings):
         default='{"language": "en"}',
         description="JSON object of task attributes every inbound call starts with (before the menu's).",
     )
+
+    @property
+    def tts_cache(self) -> Path:
+        """Where rendered text-to-speech is cached; the API and the voice node share it."""
+        return Path(self.tts_cache_dir) if self.tts_cache_dir else Path(self.recordings_dir).parent / "tts-cache"
 
     @property
     def transport_names(self) -> list[str]:

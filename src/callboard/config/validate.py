@@ -17,6 +17,7 @@ from callboard.config.model import (
     Activity,
     Center,
     Channel,
+    Disposition,
     Queue,
     SipCredentials,
     User,
@@ -51,6 +52,7 @@ WORKSPACE_KEYS = (
     "numbers",
     "flows",
     "contacts",
+    "dispositions",
 )
 ACTIVITY_KEYS = ("name", "available")
 CHANNEL_KEYS = ("name", "capacity")
@@ -70,6 +72,8 @@ QUEUE_KEYS = (
 )
 WORKFLOW_KEYS = ("name", "task_reservation_timeout", "configuration")
 WORKER_KEYS = ("name", "activity", "attributes", "channels")
+DISPOSITION_KEYS = ("code", "label", "labels")
+MAX_DISPOSITIONS = 200
 USER_KEYS = ("username", "role", "password", "password_hash", "sip_credentials", "workspace", "worker")
 SIP_CREDENTIALS_KEYS = ("realm", "ha1_md5", "ha1_sha256")
 _HA1_DIGITS = {"ha1_md5": 32, "ha1_sha256": 64}
@@ -179,6 +183,7 @@ def _workspace(r: Reader, value: Any, path: Path, number_owners: dict[str, tuple
     timeout_activity = _reference(r, m, "timeout_activity", path, activity_names, "activity", required=True)
     threshold = r.integer(m, "service_level_threshold", path, default=20, minimum=1)
     wrapup = r.integer(m, "wrapup_seconds", path, default=0, minimum=0)
+    dispositions = read_dispositions(r, m["dispositions"], (*path, "dispositions")) if "dispositions" in m else None
     if name is None:
         return None
     for number, number_path in ivr.numbers:
@@ -202,7 +207,46 @@ def _workspace(r: Reader, value: Any, path: Path, number_owners: dict[str, tuple
         numbers=tuple(n for n, _ in ivr.numbers),
         flows=tuple(f for f, _ in ivr.flows),
         contacts=None if ivr.contacts is None else tuple(c for c, _ in ivr.contacts),
+        dispositions=dispositions,
     )
+
+
+def read_dispositions(r: Reader, value: Any, path: Path) -> tuple[Disposition, ...]:
+    """A workspace's `dispositions:` list (the center file's, or an API body read with a `DataReader`)."""
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        r.error(path, f"expected a list of dispositions, got {type(value).__name__}")
+        return ()
+    if len(value) > MAX_DISPOSITIONS:
+        r.error(path, f"at most {MAX_DISPOSITIONS} dispositions, got {len(value)}")
+    found = []
+    for index, item in enumerate(value):
+        disposition = _disposition(r, item, (*path, index))
+        if disposition is not None:
+            found.append((disposition, (*path, index, "code")))
+    check_unique(r, ((d.code, p) for d, p in found), "disposition code")
+    return tuple(d for d, _ in found)
+
+
+def _disposition(r: Reader, value: Any, path: Path) -> Disposition | None:
+    if isinstance(value, str):
+        value = {"code": value}  # a bare code is its own label
+    m = r.mapping(value, path, "disposition", DISPOSITION_KEYS, required=("code",))
+    if m is None:
+        return None
+    code = r.string(m, "code", path)
+    if code is not None and (len(code) > 64 or not code.replace("-", "").replace("_", "").isalnum()):
+        r.error((*path, "code"), f"a disposition code is up to 64 letters, digits, '-' and '_'; got {code!r}")
+        code = None
+    label = r.string(m, "label", path, default=code)
+    labels = r.json_mapping(m, "labels", path)
+    for language, text in labels.items():
+        if not isinstance(text, str) or not text.strip():
+            r.error((*path, "labels", language), f"expected a non-empty text for language {language!r}")
+    if code is None:
+        return None
+    return Disposition(code, label or code, {k: v for k, v in labels.items() if isinstance(v, str)})
 
 
 def _with_waiting(

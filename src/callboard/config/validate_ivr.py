@@ -27,7 +27,6 @@ from callboard.flows.catalog import LANGUAGES, Catalog
 from callboard.flows.numbers import InvalidNumberError, build_numbers, normalize_number
 from callboard.flows.problems import Problem
 from callboard.flows.schedule import build_schedules
-from callboard.flows.system_prompts import SYSTEM_PROMPT_NAMES
 from callboard.storage.ivr import wav_seconds
 
 PROMPT_KEYS = ("name", "text", "file", "voice", "audio")
@@ -93,7 +92,7 @@ def _check_json(r: Reader, value: Any, path: Path) -> None:
 
 def prompt_names(m: dict[str, Any]) -> frozenset[str]:
     """The names prompts may use: the workspace's own and the system prompts."""
-    return SYSTEM_PROMPT_NAMES | _names(m.get("prompts"), "name")
+    return Catalog.of_workspace(prompts=_names(m.get("prompts"), "name")).prompts
 
 
 def read_ivr(
@@ -109,13 +108,13 @@ def read_ivr(
     prompts = [_prompt(r, v, (*path, "prompts", i)) for i, v in enumerate(r.sequence(m, "prompts", path))]
     found_prompts = [(p, (*path, "prompts", i, "name")) for i, p in enumerate(prompts) if p is not None]
     check_unique(r, ((p.name, at) for p, at in found_prompts), "prompt name")
-    catalog = Catalog(
-        prompts=prompt_names(m),
-        workflows=frozenset(workflows),
-        queues=frozenset(queues),
+    catalog = Catalog.of_workspace(
+        prompts=_names(m.get("prompts"), "name"),
+        workflows=workflows,
+        queues=queues,
         schedules=_names(m.get("schedules"), "name"),
         flows=_names(m.get("flows"), "name"),
-        channels=frozenset(channels),
+        channels=channels,
     )
     schedules: list[tuple[Schedule, Path]] = []
     numbers: list[tuple[Number, Path]] = []

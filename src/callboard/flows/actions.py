@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -20,6 +20,7 @@ from callboard.flows.conversation import (
     VoicemailRequest,
 )
 from callboard.flows.model import (
+    CALL_OVER,
     QUEUE_EXITS,
     BranchNode,
     CallbackNode,
@@ -34,6 +35,7 @@ from callboard.flows.model import (
     MenuNode,
     Node,
     PlayNode,
+    ReturnNode,
     Say,
     SetNode,
     SubflowNode,
@@ -52,8 +54,8 @@ class FlowEnd(enum.StrEnum):
     """How a run ended."""
 
     HANGUP = "hangup"  # a hangup node, or the number's closed or holiday message
-    NO_EXIT = "no_exit"  # the top flow left by an exit it leaves out (the runner hung up)
-    ENQUEUED = "enqueued"  # waiting in a queue ended by an outcome the node has no exit for
+    NO_EXIT = "no_exit"  # the top flow left by an exit it leaves out or a return node (the runner hung up)
+    ENQUEUED = "enqueued"  # waiting in a queue ended by an outcome the node has no exit for (`run.outcome`)
     TRANSFER = "transfer"  # the caller was connected elsewhere
     CALLER_GONE = "caller_gone"  # the caller hung up (or the visitor left)
     STEP_LIMIT = "step_limit"  # too many steps: a loop that never waits for the caller (the runner hung up)
@@ -71,11 +73,37 @@ class Exit:
 
 
 class Ended(Exception):
-    """The node ended the call (a hangup, a transfer, the closed message)."""
+    """The node ended the call (a hangup, a transfer, the closed message, a queue after which the caller is
+    done): the whole run ends, from inside any subflow."""
 
     def __init__(self, end: FlowEnd, label: str) -> None:
         super().__init__(end.value)
         self.end, self.label = end, label
+
+
+class WalkedStep(Protocol):
+    """A node run as a summary of the run reads it."""
+
+    @property
+    def flow(self) -> str: ...
+    @property
+    def node(self) -> str: ...
+    @property
+    def exit(self) -> str | None: ...
+
+
+def walked(steps: Sequence[WalkedStep], variables: Mapping[str, Any]) -> dict[str, Any]:
+    """What a run has done, as a call record and a task keep it: the (top) flow, the hours an hours node found,
+    and each node with the exit taken (a menu's exit is the digit chosen; what was typed in a `collect` node is
+    never in it: it can be a secret). Nodes of a subflow name their flow."""
+    top = steps[0].flow if steps else ""
+    summary: dict[str, Any] = {"name": top}
+    if "hours" in variables:
+        summary.update(hours=variables["hours"], holiday=variables.get("holiday"))
+    summary["path"] = [
+        {"node": step.node, "exit": step.exit, **({"flow": step.flow} if step.flow != top else {})} for step in steps
+    ]
+    return summary
 
 
 class StepLog(Protocol):
@@ -102,6 +130,7 @@ class NodeActions:
         self.flows, self.conversation, self.services, self.clock = flows, conversation, services, clock
         self.variables = variables
         self.outcome: QueueOutcome | None = None
+        self.steps: Sequence[WalkedStep] = ()  # the run's steps so far, the one running now last
 
     # -- talking -----------------------------------------------------------------------------------------
 
@@ -131,7 +160,8 @@ class NodeActions:
 
     # -- the nodes ---------------------------------------------------------------------------------------
 
-    async def run(self, node: Node, subflow: Callable[[str], Awaitable[None]]) -> Exit:
+    async def run(self, node: Node, subflow: Callable[[str], Awaitable[FlowEnd]]) -> Exit:
+        """Runs `node`; `subflow` runs a flow by name until it returns, with how it would end at the top."""
         match node:
             case HoursNode():
                 return await self._hours(node)
@@ -166,8 +196,8 @@ class NodeActions:
                     raise Ended(FlowEnd.TRANSFER, "transferred")
                 return Exit("failed", node.failed)
             case SubflowNode():
-                await subflow(node.flow)
-                return Exit("next", node.next)
+                end = await subflow(node.flow)
+                return Exit("next", node.next, end)
             case HangupNode():
                 await self.say(node.say)
                 await self.conversation.hangup()
@@ -175,6 +205,8 @@ class NodeActions:
             case PlayNode():
                 await self.say(node.say)
                 return Exit("next", node.next)
+            case ReturnNode():
+                return Exit("return", None)
         raise AssertionError(f"no action for {node!r}")  # every Node type has a case above
 
     async def _hours(self, node: HoursNode) -> Exit:
@@ -274,11 +306,15 @@ class NodeActions:
             timeout=node.timeout,
             known_worker=manager.strip() if isinstance(manager, str) and manager.strip() else None,
             language=self.language,
+            flow=walked(self.steps[:-1], self.variables),
         )
         self.outcome = outcome = await self.conversation.enqueue(request)
         self.variables["queue_outcome"] = outcome.value
         self.step.detail = f"workflow {node.workflow}: {outcome.value}"
-        return Exit(QUEUE_EXITS[outcome], node.exits.get(outcome), FlowEnd.ENQUEUED)
+        target = node.exits.get(outcome)
+        if target is None and outcome in CALL_OVER:
+            raise Ended(FlowEnd.ENQUEUED, QUEUE_EXITS[outcome])
+        return Exit(QUEUE_EXITS[outcome], target, FlowEnd.ENQUEUED)
 
     async def _callback(self, node: CallbackNode) -> Exit:
         caller = text_of(self.variables.get("caller"))

@@ -2,9 +2,9 @@
 
 Problems are located by their path in the data given (`(0, "nodes", "menu", "options", "1", "next")`), so the
 caller can point at the line. Beyond each node's own keys and types, a flow is checked as a whole: every exit
-names a node of the flow, every node is reachable from `start`, the call can end somewhere (loops are fine as
-long as one way out exists), subflows exist and never call themselves, and every prompt, workflow, schedule
-and language is one the catalog knows.
+names a node of the flow, every node is reachable from `start`, the call can end somewhere (a `return` node
+counts; loops are fine as long as one way out exists), subflows exist and never call themselves, and every
+prompt, workflow, schedule and language is one the catalog knows.
 """
 
 from __future__ import annotations
@@ -126,8 +126,8 @@ def _check_graph(r: Reader, sites: list[NodeSite], start: str | None, path: Data
     if not any(by_name[name].ends for name in reached):
         r.problem(
             path,
-            f"flow {flow!r} never ends: no node reached from {start!r} hangs up, transfers, runs a subflow or "
-            "leaves an exit out to end the call",
+            f"flow {flow!r} never ends: no node reached from {start!r} hangs up, transfers, runs a subflow, "
+            "returns or leaves an exit out to end the call",
         )
 
 

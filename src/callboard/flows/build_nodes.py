@@ -24,6 +24,7 @@ from callboard.flows.model import (
     MenuOption,
     Node,
     PlayNode,
+    ReturnNode,
     Say,
     SetNode,
     SubflowNode,
@@ -62,9 +63,10 @@ _SPEC = {
     ),
     "voicemail": ("say workflow max_seconds beep attributes next failed", "workflow next"),
     "transfer": ("to failed", "to"),
-    "subflow": ("flow next", "flow next"),
+    "subflow": ("flow next", "flow"),
     "hangup": ("say", ""),
     "play": ("say next", "say next"),
+    "return": ("", ""),
 }
 NODE_KEYS = {kind: ("type", *keys.split()) for kind, (keys, _) in _SPEC.items()}
 _REQUIRED = {kind: tuple(required.split()) for kind, (_, required) in _SPEC.items()}
@@ -350,12 +352,17 @@ def _subflow(s: NodeSite) -> Node | None:
         s.subflows.append(((*s.path, "flow"), flow))
     next_ = s.exit("next")
     s.ends = True  # the flow it runs may end the call
-    return SubflowNode(s.name, flow, next_) if flow is not None and next_ is not None else None
+    return SubflowNode(s.name, flow, next_) if flow is not None else None
 
 
 def _hangup(s: NodeSite) -> Node | None:
     s.ends = True
     return HangupNode(s.name, s.say("say"))
+
+
+def _return(s: NodeSite) -> Node | None:
+    s.ends = True  # a subflow returns; a flow a number runs ends the call
+    return ReturnNode(s.name)
 
 
 def _play(s: NodeSite) -> Node | None:
@@ -379,6 +386,7 @@ _BUILDERS: dict[str, Callable[[NodeSite], Node | None]] = {
     "subflow": _subflow,
     "hangup": _hangup,
     "play": _play,
+    "return": _return,
 }
 
 

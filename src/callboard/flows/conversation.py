@@ -90,6 +90,7 @@ class EnqueueRequest:
     timeout: int | None = None  # the task's TTL in seconds; None: the engine's default
     known_worker: str | None = None  # a worker's friendly name to offer the task to first (personal manager)
     language: str = "en"  # for announcements while waiting
+    flow: Mapping[str, Any] | None = None  # the run so far (`walked`): the agent's screen pop shows it
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 Nodes are frozen and hold compiled templates and expressions, so a run never parses anything. An exit is the
 name of a node in the same flow, or None where the flow leaves it out: the top flow then ends the call, a
-subflow returns to the flow that called it (see `runner`).
+subflow returns to the flow that called it (see `runner`). A `return` node is that, written out.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from callboard.flows.conversation import Message, PromptRef, QueueOutcome, SayNu
 from callboard.flows.template import Template, ValueTemplate
 
 __all__ = [
+    "CALL_OVER",
     "QUEUE_EXITS",
     "BranchCase",
     "BranchNode",
@@ -39,6 +40,7 @@ __all__ = [
     "NumberItem",
     "PlayNode",
     "PromptItem",
+    "ReturnNode",
     "Say",
     "SayItem",
     "ScheduleLike",
@@ -147,7 +149,9 @@ class MenuOption:
 
 @dataclass(frozen=True)
 class MenuNode:
-    """Says the menu and waits for one digit; repeats on a wrong digit or silence."""
+    """Says the menu and waits for one digit; repeats on a wrong digit or silence, `retries` times. When the
+    tries run out, the last one decides the exit: `invalid` after a wrong digit, `no_input` after silence (a
+    wrong digit then silence leaves by `no_input`: the caller stopped trying)."""
 
     kind: ClassVar[str] = "menu"
     name: str
@@ -249,6 +253,11 @@ QUEUE_EXITS: Mapping[QueueOutcome, str] = MappingProxyType(
     {outcome: "timed_out" if outcome is QueueOutcome.TIMEOUT else outcome.value for outcome in QueueOutcome}
 )
 
+# Outcomes after which the caller is done with this call: they talked to an agent, hung up, or left to be called
+# back. Without an exit for it the whole run ends there, in a subflow too: there is no one left to go on with.
+# After the others (timed_out, no_agents, failed) the caller is still on the line, and a subflow returns.
+CALL_OVER: frozenset[QueueOutcome] = frozenset({QueueOutcome.COMPLETED, QueueOutcome.HUNG_UP, QueueOutcome.CALLBACK})
+
 
 @dataclass(frozen=True)
 class EnqueueNode:
@@ -306,12 +315,22 @@ class TransferNode:
 
 @dataclass(frozen=True)
 class SubflowNode:
-    """Runs another flow; continues at `next` when it returns without ending the call."""
+    """Runs another flow; continues at `next` when it returns without ending the call (None: this flow ends
+    there too, as the subflow ended)."""
 
     kind: ClassVar[str] = "subflow"
     name: str
     flow: str
-    next: str
+    next: str | None = None
+
+
+@dataclass(frozen=True)
+class ReturnNode:
+    """Leaves the flow here: a subflow returns to the flow that ran it, which goes on at the subflow node's
+    `next`; a flow run directly by a number ends the call, as an exit left out does."""
+
+    kind: ClassVar[str] = "return"
+    name: str
 
 
 @dataclass(frozen=True)
@@ -345,6 +364,7 @@ Node: TypeAlias = (
     | SubflowNode
     | HangupNode
     | PlayNode
+    | ReturnNode
 )
 
 

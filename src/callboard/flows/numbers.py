@@ -1,9 +1,11 @@
 """Phone numbers (DIDs): E.164 normalisation, and the numbers a workspace answers with what each one runs.
 
 `normalize_number` turns a number as a person writes it ("+34 910 00 00 00", or "910 000 000" with region ES)
-into E.164 ("+34910000000") with the `phonenumbers` package. `build_numbers` builds the `numbers:` list of a
-workspace: each number's site, flow, language, time zone, schedule and the prompts it plays when closed,
-checked against the catalog and the built schedules, every problem reported at its data path.
+into E.164 ("+34910000000") with the `phonenumbers` package; `caller_number` reads a number as a trunk sends it
+(national, `00`-prefixed or E.164 without its "+"), in the region of the number called (`Number.home_region`).
+`build_numbers` builds the `numbers:` list of a workspace: each number's site, flow, language, time zone,
+schedule and the prompts it plays when closed, checked against the catalog and the built schedules, every
+problem reported at its data path.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from callboard.flows.catalog import Catalog
 from callboard.flows.problems import DataPath, Problem
 from callboard.flows.schedule import Schedule, time_zone_problem
 
-__all__ = ["InvalidNumberError", "Number", "build_numbers", "normalize_number"]
+__all__ = ["InvalidNumberError", "Number", "build_numbers", "caller_number", "normalize_number"]
 
 
 class InvalidNumberError(ValidationError):
@@ -47,6 +49,21 @@ def normalize_number(text: str, region: str | None = None) -> str:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
+def caller_number(text: str, region: str | None) -> str | None:
+    """A number as trunks send it (the caller's, or with no `region` the one called), in E.164: "+34610000001",
+    the national "610000001" or the international "0034610000001" (dialled from `region`), or E.164 without
+    its "+" ("34610000001"). None when it is not a valid number (a withheld caller, "anonymous", a SIP user
+    name)."""
+    text = text.strip()
+    tries = [text] if text.startswith("+") else [*([text] if region else []), "+" + text]
+    for candidate in tries:
+        try:
+            return normalize_number(candidate, region if not candidate.startswith("+") else None)
+        except InvalidNumberError:
+            continue
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class Number:
     """A number the center answers: where its calls belong, the flow they run, and when it is open."""
@@ -60,6 +77,15 @@ class Number:
     closed_prompt: str = "closed"
     holiday_prompt: str = "holiday"
     region: str | None = None
+
+    @property
+    def home_region(self) -> str | None:
+        """Where the number is (its `region`, else its country code's main region): a national caller number
+        reaching it is read as dialled from there."""
+        if self.region is not None:
+            return self.region
+        region = phonenumbers.region_code_for_number(phonenumbers.parse(self.e164))
+        return region if region in phonenumbers.SUPPORTED_REGIONS else None  # not "001" (+800 and such)
 
 
 _KEYS = frozenset(

@@ -22,6 +22,10 @@ class Problem:
     message: str
     at_key: bool = False
 
+    def __str__(self) -> str:
+        where = ".".join(str(part) for part in self.path) or "(top)"
+        return f"{where}: {self.message}"
+
     def under(self, prefix: DataPath) -> Problem:
         """The same problem seen from a document that holds this data at `prefix`."""
         return Problem((*prefix, *self.path), self.message, self.at_key)

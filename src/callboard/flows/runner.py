@@ -20,8 +20,11 @@ Branch expressions read the variables as their default scope `call`: `contact.vi
 `call.contact.vip == true` are the same. (`task`, `worker` and `workers` are reserved scope names of the
 expression language: a variable so named is read as `call.task`.)
 
-An exit left out ends the flow: the top flow hangs up (end `no_exit`, or `enqueued` after a queue), a subflow
-returns to the flow that ran it, which goes on at the subflow node's `next`.
+An exit left out ends the flow, and so does a `return` node: the top flow hangs up (end `no_exit`, or `enqueued`
+after a queue), a subflow returns to the flow that ran it, which goes on at the subflow node's `next` (a subflow
+node without `next` ends its own flow in turn, as the subflow ended). What ends the call ends the whole run from
+any depth: a hangup, a transfer, the caller hanging up (`caller_gone`), and a queue after which the caller is done
+(completed, hung_up, callback: `model.CALL_OVER`) when the enqueue node has no exit for it (end `enqueued`).
 """
 
 from __future__ import annotations
@@ -156,6 +159,7 @@ class _Execution:
         self.runner, self.flows, self.variables = runner, flows, variables
         self.steps: list[_StepRecord] = []
         self.nodes = NodeActions(flows, conversation, runner.services, runner.clock, variables)
+        self.nodes.steps = self.steps
         self.conversation = conversation
 
     async def run(self, name: str) -> FlowRun:
@@ -202,8 +206,8 @@ class _Execution:
                 return taken.end
             name = taken.target
 
-    async def _subflow(self, name: str) -> None:
+    async def _subflow(self, name: str) -> FlowEnd:
         flow = self.flows.flows.get(name)
         if flow is None:
             raise Ended(FlowEnd.MISSING_FLOW, "missing_flow")
-        await self._flow(flow)
+        return await self._flow(flow)

@@ -403,6 +403,8 @@ class Offers(WorkspaceState):
         return self.wrapup_seconds
 
     def extend_wrapup(self, sid: str, seconds: float) -> Reservation:
+        """More time for after-call work: the automatic completion moves `seconds` later. A wrap-up without a
+        time limit (wrap-up seconds 0) stays without one."""
         res = self.reservation(sid)
         if res.status is not ReservationStatus.WRAPPING:
             raise InvalidStateError(
@@ -411,8 +413,9 @@ class Offers(WorkspaceState):
                 sid=sid,
                 status=str(res.status),
             )
-        base = res.wrapup_deadline or self.clock.now()
-        res.wrapup_deadline = base + seconds
+        if res.wrapup_deadline is None:
+            return res
+        res.wrapup_deadline += seconds
         self._timers.add(res.wrapup_deadline, "wrapup", sid, None)
         self._touch(res)
         return res
@@ -426,8 +429,11 @@ class Offers(WorkspaceState):
         worker = self.workers[res.worker_sid]
         if was is ReservationStatus.ACCEPTED:
             worker.talk_seconds += now - (res.date_accepted or now)
-        self.handle_times.record(res.queue_sid, res.channel, now - (res.date_accepted or now))
-        self._emit_data(ev.RESERVATION_COMPLETED, "reservation", sid, self._reservation_data(res, task, now), now)
+        handled = now - (res.date_accepted or now)
+        self.handle_times.record(res.queue_sid, res.channel, handled)
+        data = self._reservation_data(res, task, now)
+        data["handle_seconds"] = handled  # in the log, so a restarted engine relearns its handle times
+        self._emit_data(ev.RESERVATION_COMPLETED, "reservation", sid, data, now)
         task.reservations.discard(sid)
         self._release(res)
         worker.last_idle = now
@@ -445,7 +451,8 @@ class Offers(WorkspaceState):
 
     @functools.cached_property
     def handle_times(self) -> HandleTimes:
-        """Recent handle times per queue and channel, for estimated waits (ewt.py); kept in memory only."""
+        """Recent handle times per queue and channel, for estimated waits (ewt.py); relearned from the event log
+        after a restart (each `reservation.completed` carries its `handle_seconds`)."""
         return HandleTimes()
 
     # Provided by Workspace

@@ -6,7 +6,7 @@ knows: the ones it leaves out keep their stored value (or their default on the f
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import ColumnElement, RowMapping, and_, or_, select
@@ -131,8 +131,10 @@ class CallsMixin(StoreBase):
         queue_sid: str | None = None,
         worker_sid: str | None = None,
         outcome: str | None = None,
+        callers: Sequence[str] | None = None,
     ) -> list[dict[str, Any]]:
-        """Calls newest first (by `started_at`, then `sid`), those that started before `before`.
+        """Calls newest first (by `started_at`, then `sid`), those that started before `before`; `callers`
+        keeps the calls from any of those numbers.
 
         To read on from the last call of a page, pass its `started_at` as `before` and its `sid` as
         `before_sid`: calls that started at that same instant with a smaller sid follow too.
@@ -149,6 +151,8 @@ class CallsMixin(StoreBase):
         for column, value in (("queue_sid", queue_sid), ("worker_sid", worker_sid), ("outcome", outcome)):
             if value is not None:
                 where.append(t.c[column] == value)
+        if callers is not None:
+            where.append(t.c.caller.in_(list(callers)))
         query = select(t).where(*where).order_by(t.c.started_at.desc(), t.c.sid.desc()).limit(limit)
         async with self._engine.connect() as conn:
             return [_record(row) for row in (await conn.execute(query)).mappings()]

@@ -21,7 +21,8 @@ from callboard.voice.calls.errors import DialError, LegEndedError
 from callboard.voice.calls.events import HangupCause
 from callboard.voice.calls.leg import Leg, LegState, first_to_end
 from callboard.voice.calls.ringing import ring_all
-from callboard.voice.sip.caller_id import CallerId
+from callboard.voice.calls.talk import end_record, record_leg
+from callboard.voice.calls.trunk import dial_out
 from callboard.voice.sip.incoming_call import IncomingCall
 from callboard.voice.sip.uri import NameAddr, SipUri
 
@@ -123,7 +124,7 @@ class AgentCalls:
             return
         record.answered_at = record.agent_answered_at = b.clock.now()
         phone.bridge(target)
-        await self._record(entry)
+        await record_leg(phone, record, b.recordings_dir)
         await b.routing.save_call(record.as_record())
         await self._until_hangup(entry)
 
@@ -141,26 +142,10 @@ class AgentCalls:
                 from_=NameAddr(SipUri(b.contact_host, username), username),
                 headers=[("X-Callboard-Call", record.sid)],
             )
-        trunk = b.trunk
-        if trunk is None or not b.is_number(record.called):
+        if b.trunk is None or not b.is_number(record.called):
             raise CallboardError(f"no agent or number {record.called!r}", error_id="call_target_not_found")
         record.direction = "outbound"
-        return await Leg.dial(
-            b.ua, trunk.target(record.called), b.settings, destination=trunk.destination,
-            ring_timeout=trunk.ring_seconds, caller_id=trunk.caller_id or CallerId(username),
-            credentials=trunk.credentials.new_session() if trunk.credentials else None,
-        )  # fmt: skip
-
-    async def _record(self, entry: AgentCall) -> None:
-        b = self.b2bua
-        if b.recordings_dir is None:
-            return
-        path = b.recordings_dir / f"{entry.record.sid}.wav"
-        try:
-            await entry.phone.record(path)
-            entry.record.recording_path = str(path)
-        except (OSError, LegEndedError) as exc:
-            logger.warning("agent call %s is not recorded: %s", entry.record.sid, exc)
+        return await dial_out(b.ua, b.settings, b.trunk, record.called, caller=username)
 
     async def _until_hangup(self, entry: AgentCall) -> None:
         b, record, phone, target = self.b2bua, entry.record, entry.phone, entry.target
@@ -185,7 +170,5 @@ class AgentCalls:
         return target
 
     async def _save(self, entry: AgentCall, outcome: Outcome, cause: HangupCause, by: str) -> None:
-        record = entry.record
-        record.end(self.b2bua.clock.now(), outcome, cause.value, by)
-        if record.workspace_sid is not None:
-            await self.b2bua.routing.save_call(record.as_record())
+        if entry.record.workspace_sid is not None:  # else the call was never stored: nobody to tell
+            await end_record(self.b2bua.routing, self.b2bua.clock, entry.record, outcome, cause, by=by)

@@ -1,7 +1,7 @@
 """Callbacks: a caller who left the queue keeps their place as a task; when an agent is reserved for it, the
 agent's phone rings first, and once the agent answers (and the offer is accepted) the customer is dialed through
 the trunk and the two are bridged and recorded. A customer who does not answer is tried again later, as the
-task's attributes say (`RoutingPort.callback_failed`).
+task's attributes say (`RoutingPort.callback_failed`, told before the agent wraps up the task).
 
 The task, not the call, carries everything (`callback_number`, retries): an offer for a task no call of this node
 knows, with a callback number, is a callback, which also holds after a restart.
@@ -18,15 +18,17 @@ from typing import TYPE_CHECKING
 from callboard.core import ids
 from callboard.core.errors import CallboardError
 from callboard.voice.calls.call_record import CallRecord, Outcome
-from callboard.voice.calls.errors import DialError, LegEndedError
+from callboard.voice.calls.errors import LegEndedError
 from callboard.voice.calls.events import HangupCause
-from callboard.voice.calls.leg import Leg, LegState, first_to_end
-from callboard.voice.calls.ringing import RING_GRACE, ring_all
-from callboard.voice.sip.caller_id import CallerId
+from callboard.voice.calls.leg import Leg, LegState
+from callboard.voice.calls.offers import ring_agent
+from callboard.voice.calls.ports import Offer
+from callboard.voice.calls.talk import end_record, record_leg, talk_until_hangup
+from callboard.voice.calls.trunk import dial_out
 from callboard.voice.sip.uri import NameAddr, SipUri
 
 if TYPE_CHECKING:
-    from callboard.voice.calls.b2bua import B2bua, Offer
+    from callboard.voice.calls.b2bua import B2bua
 
 __all__ = ["CallbackCall", "Callbacks"]
 
@@ -56,7 +58,7 @@ class Callbacks:
         b = self.b2bua
         record = CallRecord(
             sid=ids.new_sid(ids.CALL),
-            direction="callback",
+            direction="outbound",  # the center calls the customer; `attributes.callback` says why
             caller=offer.callback_number,
             called=offer.callback_number,
             from_uri="",
@@ -66,6 +68,7 @@ class Callbacks:
             task_sid=offer.task_sid,
             worker_sid=offer.worker_sid,
             queue_sid=offer.queue_sid,
+            attributes={"callback": offer.callback_number},
         )
         entry = CallbackCall(offer, record)
         self.calls[offer.reservation_sid] = entry
@@ -94,22 +97,11 @@ class Callbacks:
         b, offer, record = self.b2bua, entry.offer, entry.record
         ws, res, number = offer.workspace_sid, offer.reservation_sid, offer.callback_number
         assert ws is not None and number is not None and b.ua is not None
-        contacts = await b.routing.contacts(ws, offer.worker_sid)
-        if not contacts:
-            await self._reject(ws, res, unreachable=True)
-            return
-        try:
-            agent = await ring_all(
-                b.ua,
-                [(contact.uri, contact.destination) for contact in contacts],
-                b.settings,
-                ring_seconds=offer.ring_seconds + RING_GRACE,
-                from_=NameAddr(SipUri(b.contact_host, number), f"Callback {number}"),
-                headers=[("X-Callboard-Call", record.sid), ("X-Callboard-Task", offer.task_sid)],
-            )
-        except DialError as exc:
-            if exc.cause is not HangupCause.NO_ANSWER:
-                await self._reject(ws, res, unreachable=exc.cause not in (HangupCause.BUSY, HangupCause.REJECTED))
+        from_ = NameAddr(SipUri(b.contact_host, number), f"Callback {number}")
+        agent = await ring_agent(
+            b.routing, b.ua, b.settings, ws, offer, call_sid=record.sid, from_=from_, lines=b.lines
+        )
+        if agent is None:
             return
         entry.ringing = False
         if not await b.routing.accept(ws, res):
@@ -123,25 +115,22 @@ class Callbacks:
                 if b.callback_failed_prompt is not None and agent.state is LegState.ANSWERED:
                     await agent.play(b.callback_failed_prompt)
             await agent.hangup()
+            await b.routing.callback_failed(ws, offer.task_sid)  # while the task is the agent's: see the port
             await b.routing.wrap_up(ws, res)
-            await b.routing.callback_failed(ws, offer.task_sid)
-            await self._finish(record, Outcome.FAILED, HangupCause.NO_ANSWER, by="called")
+            await end_record(b.routing, b.clock, record, Outcome.FAILED, HangupCause.NO_ANSWER, by="called")
             return
         if agent.state is LegState.ENDED or customer.state is LegState.ENDED:
             await agent.hangup()
             await customer.hangup()
             await b.routing.wrap_up(ws, res)
-            await self._finish(record, Outcome.COMPLETED, HangupCause.NORMAL, by="agent")
+            await end_record(b.routing, b.clock, record, Outcome.COMPLETED, HangupCause.NORMAL, by="agent")
             return
         agent.bridge(customer)
-        await self._record(record, agent)
-        talk_start = b.clock.now()
-        ended, first = await first_to_end(agent, customer)
-        await agent.hangup()
-        await customer.hangup()
+        await record_leg(agent, record, b.recordings_dir)
+        ended, first = await talk_until_hangup(agent, customer, record, b.clock, b.clock.now())
         await b.routing.wrap_up(ws, res)
-        record.talk_seconds = b.clock.now() - talk_start
-        await self._finish(record, Outcome.COMPLETED, first.cause, by="agent" if ended is agent else "called")
+        by = "agent" if ended is agent else "called"
+        await end_record(b.routing, b.clock, record, Outcome.COMPLETED, first.cause, by=by)
 
     async def _dial(self, entry: CallbackCall) -> Leg | None:
         b, number = self.b2bua, entry.offer.callback_number
@@ -149,34 +138,8 @@ class Callbacks:
         if b.trunk is None:
             logger.warning("callback %s: no trunk to call %s through", entry.record.sid, number)
             return None
-        trunk = b.trunk
         try:
-            return await Leg.dial(
-                b.ua, trunk.target(number), b.settings, destination=trunk.destination,
-                ring_timeout=trunk.ring_seconds, caller_id=trunk.caller_id or CallerId(number),
-                credentials=trunk.credentials.new_session() if trunk.credentials else None,
-            )  # fmt: skip
-        except (CallboardError, OSError) as exc:
+            return await dial_out(b.ua, b.settings, b.trunk, number, caller=number)
+        except (CallboardError, OSError, ValueError) as exc:
             logger.info("callback %s: %s did not answer: %s", entry.record.sid, number, exc)
             return None
-
-    async def _record(self, record: CallRecord, agent: Leg) -> None:
-        folder = self.b2bua.recordings_dir
-        if folder is None:
-            return
-        path = folder / f"{record.sid}.wav"
-        try:
-            await agent.record(path)
-            record.recording_path = str(path)
-        except (OSError, LegEndedError) as exc:
-            logger.warning("callback %s is not recorded: %s", record.sid, exc)
-
-    async def _reject(self, workspace_sid: str, reservation_sid: str, *, unreachable: bool) -> None:
-        try:
-            await self.b2bua.routing.reject(workspace_sid, reservation_sid, unreachable=unreachable)
-        except CallboardError as exc:
-            logger.info("reservation %s not rejected: %s", reservation_sid, exc)
-
-    async def _finish(self, record: CallRecord, outcome: Outcome, cause: HangupCause, *, by: str) -> None:
-        record.end(self.b2bua.clock.now(), outcome, cause.value, by)
-        await self.b2bua.routing.save_call(record.as_record())

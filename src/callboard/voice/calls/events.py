@@ -36,6 +36,7 @@ class HangupCause(StrEnum):
     TIMEOUT = "timeout"
     NO_ACK = "no_ack"
     TRANSPORT_ERROR = "transport_error"
+    NOT_FOUND = "not_found"  # refused: nothing here answers the number called
     MEDIA_TIMEOUT = "media_timeout"  # no RTP for the session's timeout while not on hold
     INCOMPATIBLE_MEDIA = "incompatible_media"  # no usable audio in the offer or answer
 

@@ -110,6 +110,10 @@ class InboundCall:
         """Connects the caller to an outside number (through the trunk) or SIP URI; True when they talked."""
         return await self._b2bua.send_elsewhere(self.sid, target)
 
+    async def save(self) -> None:
+        """Stores the record as it is now: a flow adds to it after the call ended in a queue and was stored."""
+        await self._b2bua.routing.save_call(self.record.as_record())
+
     async def take_message(self, max_seconds: float) -> bytes:
         """What the caller says until '#', `max_seconds` or the hang-up (8 kHz mono linear PCM)."""
         return await self.leg.take_message(max_seconds)

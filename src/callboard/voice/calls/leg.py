@@ -36,14 +36,14 @@ from callboard.voice.calls.events import (
 from callboard.voice.calls.media import IncompatibleMediaError, LegMedia, MediaSettings
 from callboard.voice.calls.message_take import MessageTake
 from callboard.voice.calls.prompter import Prompter
-from callboard.voice.media.bridge import Bridge, BridgeSide
+from callboard.voice.media.bridge import Bridge, BridgeLeg, BridgeSide
 from callboard.voice.media.dtmf import DtmfDigit
 from callboard.voice.media.playback import Prompt
 from callboard.voice.media.recorder import RecorderState, StereoRecorder
 from callboard.voice.media.rtcp import RtcpCompoundPacket
 from callboard.voice.media.rtp import RtpPacket
 from callboard.voice.media.sdp import Direction
-from callboard.voice.media.session import RtpSession, RtpTimeoutCause
+from callboard.voice.media.session import RtpTimeoutCause
 from callboard.voice.sip import call_events as sip
 from callboard.voice.sip.caller_id import CallerId
 from callboard.voice.sip.digest import DigestClient
@@ -58,7 +58,12 @@ __all__ = ["DialError", "Leg", "LegEndedError", "LegState", "OfferRejectedError"
 
 logger = logging.getLogger(__name__)
 
-REJECT_STATUS = {HangupCause.BUSY: 486, HangupCause.REJECTED: 603, HangupCause.INCOMPATIBLE_MEDIA: 488}
+REJECT_STATUS = {
+    HangupCause.BUSY: 486,
+    HangupCause.REJECTED: 603,
+    HangupCause.INCOMPATIBLE_MEDIA: 488,
+    HangupCause.NOT_FOUND: 404,  # RFC 3261 21.4.5, what Asterisk and FreeSWITCH answer for an unknown number
+}
 
 
 class LegState(enum.Enum):
@@ -186,7 +191,8 @@ class Leg:
             raise InvalidStateError(f"{self!r} cannot {action} while {self.state.value}", state=self.state.value)
 
     @property
-    def session(self) -> RtpSession:
+    def session(self) -> BridgeLeg:
+        """What the leg's audio goes through: its RTP session (a browser line's audio for `WebRtcLeg`)."""
         if self.media.session is None:
             raise InvalidStateError(f"{self!r} has no media", state=self.state.value)
         return self.media.session
@@ -496,6 +502,10 @@ class Leg:
         if target is None or self.call is None:
             return None
         return self.call.ua.find_replaced(target)
+
+    def consulted_leg(self, refer_id: int) -> Leg | None:
+        """For an attended `TransferRequest` asked without SIP (the agent's page): the leg the caller goes to."""
+        return None
 
     def report_transfer(self, status: int, refer_id: int | None = None) -> bool:
         """Tells the far end how the transfer it asked for goes (`TransferRequest`): 100, 180, then 200 or a
