@@ -108,6 +108,16 @@ class Demo:
             time.sleep(0.5)
         raise AssertionError("the demo's simulated tasks did not end")
 
+    def report(self) -> None:
+        """Prints the calls' records (pytest shows them when a test fails): how and by whom each ended, and where
+        its flow went."""
+        try:
+            for call in self.admin.get(self.ws("/calls"), params={"page_size": 50}).json()["items"]:
+                keys = ("sid", "caller", "called", "outcome", "hangup_cause", "hangup_by", "worker_sid", "task_sid")
+                print({key: call.get(key) for key in keys}, (call.get("attributes") or {}).get("flow"))
+        except (httpx.HTTPError, KeyError) as exc:
+            print(f"no call records: {exc}")
+
     def stop(self) -> None:
         self.admin.close()
         if self.process.poll() is None:
@@ -134,7 +144,9 @@ def demo(tmp_path: Path) -> Iterator[Demo]:
         running.start()
         yield running
     finally:
+        running.report()
         running.stop()
+        print("demo output (shown when the test fails):\n" + "".join(running.lines[-400:]))
 
 
 @pytest.fixture
