@@ -181,3 +181,99 @@ export function parseJson(text) {
 }
 
 export const messageOf = (exc) => errorText(exc);
+
+// A checkbox with its label after it and the API's problem under it.
+export function CheckField({ label, name, checked, onChange, problem, testid }) {
+  return html`<div class=${`acheck ${problem ? "afield-bad" : ""}`} data-testid=${testid}>
+    <label class="check"><input type="checkbox" name=${name} checked=${checked} onChange=${(e) => onChange(e.target.checked)} /> ${label}</label>
+    ${problem ? html`<span class="afield-error" data-testid="field-error">${problem}</span>` : null}
+  </div>`;
+}
+
+// A number input followed by its unit ("seconds"); an empty input is "", which callers read as "not set".
+export function UnitInput({ name, value, onInput, unit, min, placeholder }) {
+  return html`<span class="unit-input">
+    <input type="number" inputmode="numeric" step="1" name=${name} min=${min} value=${value} placeholder=${placeholder} onInput=${(e) => onInput(e.target.value)} />
+    <span class="unit">${unit}</span>
+  </span>`;
+}
+
+// "" -> null, anything else as a number (the server says what is wrong with it).
+export const numberOrNull = (text) => (String(text ?? "").trim() === "" ? null : Number(text));
+
+// 1-based line and column of a character offset in a text.
+export function lineCol(text, offset) {
+  const before = text.slice(0, Math.max(0, offset)).split("\n");
+  return { line: before.length, col: before[before.length - 1].length + 1 };
+}
+
+// Where each value of a JSON text starts, by dotted path ("task_routing.filters.0.expression"; "" is the whole
+// text), and the offset where the text stops being JSON (null when it is JSON), so problems found by the server
+// at a path and JSON mistakes found in the page can both be shown at their line.
+export function jsonPositions(text) {
+  const at = {};
+  let i = 0;
+  const space = () => {
+    while (i < text.length && " \t\r\n".includes(text[i])) i++;
+  };
+  const fail = () => {
+    throw new SyntaxError("json");
+  };
+  const string = () => {
+    const start = i++;
+    while (i < text.length && text[i] !== '"') i += text[i] === "\\" ? 2 : 1;
+    if (i >= text.length) fail();
+    i++;
+    return JSON.parse(text.slice(start, i));
+  };
+  const value = (path) => {
+    space();
+    at[path.join(".")] = i;
+    const c = text[i];
+    if (c === "{" || c === "[") {
+      const close = c === "{" ? "}" : "]";
+      i++;
+      space();
+      if (text[i] === close) return void i++;
+      for (let n = 0; ; n++) {
+        space();
+        let key = n;
+        if (c === "{") {
+          if (text[i] !== '"') fail();
+          key = string();
+          space();
+          if (text[i] !== ":") fail();
+          i++;
+        }
+        value([...path, key]);
+        space();
+        if (text[i] === ",") i++;
+        else if (text[i] === close) return void i++;
+        else fail();
+      }
+    }
+    if (c === '"') return void string();
+    const literal = /^(-?\d+(\.\d+)?([eE][+-]?\d+)?|true|false|null)/.exec(text.slice(i));
+    if (!literal) fail();
+    i += literal[0].length;
+  };
+  let stop = null;
+  try {
+    value([]);
+    space();
+    if (i < text.length) stop = i;
+  } catch {
+    stop = Math.min(i, text.length);
+  }
+  return { at, stop };
+}
+
+// The position of a path in a JSON text read by jsonPositions, or of its nearest enclosing value there.
+export function positionOf(positions, text, path) {
+  const parts = path === "" ? [] : String(path).split(".");
+  for (let n = parts.length; n >= 0; n--) {
+    const offset = positions.at[parts.slice(0, n).join(".")];
+    if (offset !== undefined) return { offset, ...lineCol(text, offset) };
+  }
+  return { offset: 0, line: 1, col: 1 };
+}
