@@ -38,7 +38,12 @@ class FakeLines:
     def line_view(self, worker_sid: str) -> dict[str, Any]:
         return self._line(worker_sid)
 
+    def desk_view(self, worker_sid: str) -> dict[str, Any]:
+        return {"worker_sid": worker_sid, "device": "sip", "state": "idle"}
+
     def answer(self, worker_sid: str) -> dict[str, Any]:
+        if worker_sid not in self.open:
+            raise InvalidStateError("answer on the desk phone", error_id="answer_on_phone")
         self.asked.append((worker_sid, "answer", None))
         return self._line(worker_sid)
 
@@ -180,6 +185,22 @@ async def test_the_agent_dials_from_its_line(seed: Seed, lines: FakeLines) -> No
     assert (unknown.status_code, error_id(unknown)) == (404, "dial_target_not_found")
     assert (await seed.supervisor.post(f"{url}/dial", json={"number": "+15550100"})).status_code == 403
     assert (await seed.agent.post(f"{url}/dial", json={"number": ""})).status_code == 422
+
+
+async def test_an_agent_on_a_desk_phone_has_a_line_between_calls_and_answers_on_the_phone(
+    seed: Seed, lines: FakeLines
+) -> None:
+    url = seed.url(f"/workers/{seed.alice}/phone")
+    idle = await seed.agent.get(url)
+    assert idle.json() == {"worker_sid": seed.alice, "device": "sip", "state": "idle"}, idle.text
+    assert (await seed.supervisor.get(url)).json()["device"] == "sip"
+    on_phone = await seed.agent.post(f"{url}/answer")
+    assert (on_phone.status_code, error_id(on_phone)) == (409, "answer_on_phone")
+    worker = seed.url(f"/workers/{seed.alice}")
+    attributes = {"skills": ["support"], "languages": ["en"], "phone": "webrtc"}
+    assert (await seed.admin.patch(worker, json={"attributes": attributes})).status_code == 200
+    closed = await seed.agent.get(url)  # an agent in the page without its line open has none
+    assert (closed.status_code, error_id(closed)) == (404, "line_not_open")
 
 
 async def test_without_a_voice_node_the_phone_is_unavailable(seed: Seed) -> None:

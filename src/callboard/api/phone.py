@@ -1,10 +1,13 @@
-"""The agent's softphone in the page: a persistent WebRTC line to the server, and call control on its call.
+"""The agent's phone in the page: call control on the agent's current call, on either of its devices.
 
-The page opens its worker's line once the agent is logged in (its SDP offer in, the server's answer out, both
-with every ICE candidate: no trickle) and keeps it until logout (DELETE). A call offered to an agent whose
-worker attribute `phone` is `webrtc` rings the line: the page sees `reservation.created` on the stream, shows
-the caller and answers or rejects here; the call then flows over the line. Only the agent opens, closes and
-answers their own line; staff may also steer a call on it (hold, hang up, transfer).
+An agent whose worker attribute `phone` is `webrtc` takes calls in the page: the page opens its worker's line
+once the agent is logged in (its SDP offer in, the server's answer out, both with every ICE candidate: no
+trickle) and keeps it until logout (DELETE). A call offered to the agent rings the line: the page sees
+`reservation.created` on the stream, shows the caller and answers or rejects here; the call then flows over
+the line. Any other agent takes calls on their desk phone (registered SIP phones): the page shows that call
+(`device: "sip"`) and steers it through the server, which holds, transfers and hangs up on the call's legs;
+answering, declining and muting stay on the phone (409 `answer_on_phone`, `mute_on_phone`). Only the agent
+opens, closes and answers their own line; staff may also steer a call on it (hold, hang up, transfer).
 """
 
 from __future__ import annotations
@@ -21,19 +24,24 @@ from callboard.api.urls import WORKSPACE
 from callboard.core.errors import ConflictError, NotFoundError
 from callboard.voice.calls.errors import DialError
 
+WEBRTC = "webrtc"  # the worker attribute `phone` of an agent taking calls in the page
+
 router = APIRouter(prefix=f"{WORKSPACE}/workers/{{worker_sid}}/phone", tags=["phone"])
 
 Line = dict[str, Any]
 
 
 class PhonePort(Protocol):
-    """The voice node's agents' lines, by worker sid (`app/` hands the B2BUA's `WebRtcLines`)."""
+    """The voice node's agents' phones, by worker sid (`app/` hands the B2BUA's `AgentPhones`): each action goes
+    to the agent's current call, on the desk phone or on the browser line."""
 
     async def open_line(self, worker_sid: str, offer: str) -> str: ...
 
     async def close_line(self, worker_sid: str) -> bool: ...
 
     def line_view(self, worker_sid: str) -> Line: ...
+
+    def desk_view(self, worker_sid: str) -> Line: ...
 
     def answer(self, worker_sid: str) -> Line: ...
 
@@ -124,9 +132,17 @@ async def open_line(body: LineOffer, worker: Own, phone: Phone) -> dict[str, Any
 
 
 @router.get("")
-async def get_line(worker: Steered, phone: Phone) -> Line:
-    """The line: `state` (idle, ringing, talking, closed), the call ringing, `held`, `muted`, the codec."""
-    return phone.line_view(worker)
+async def get_line(worker: Steered, scope: Member, phone: Phone) -> Line:
+    """The agent's line: `device` (`webrtc`: the page's line; `sip`: the desk phone), `state` (idle, ringing,
+    connecting, talking, closed), the call ringing and the call on it (`call`: caller, call, task), `held`,
+    `muted`, the codec, the consultation. An agent on a desk phone has one between calls too (idle)."""
+    try:
+        return phone.line_view(worker)
+    except NotFoundError as exc:
+        attributes = scope.engine.workers[worker].attributes
+        if exc.error_id != "line_not_open" or attributes.get("phone") == WEBRTC:
+            raise
+        return phone.desk_view(worker)
 
 
 @router.delete("", status_code=204)
@@ -138,25 +154,29 @@ async def close_line(worker: Own, phone: Phone) -> None:
 
 @router.post("/answer")
 async def answer(worker: Own, phone: Phone) -> Line:
-    """Answers the call ringing the line: the reservation is accepted and the caller is put through."""
+    """Answers the call ringing the line: the reservation is accepted and the caller is put through. A desk
+    phone's call is answered on the phone: 409 `answer_on_phone`."""
     return phone.answer(worker)
 
 
 @router.post("/reject")
 async def reject(worker: Own, phone: Phone) -> Line:
-    """Rejects the call ringing the line: the reservation is rejected, the call is offered to someone else."""
+    """Rejects the call ringing the line: the reservation is rejected, the call is offered to someone else. A
+    desk phone's call is declined on the phone (or its reservation rejected): 409 `answer_on_phone`."""
     return phone.reject(worker)
 
 
 @router.post("/hangup")
 async def hang_up(worker: Steered, phone: Phone) -> Line:
-    """Hangs up the call on the line (the agent goes to wrap-up)."""
+    """Hangs up the call on the line (the agent goes to wrap-up); a desk phone's call ends with a BYE to the
+    phone and to the caller."""
     return await phone.hang_up(worker)
 
 
 @router.post("/hold")
 async def hold(worker: Steered, phone: Phone) -> Line:
-    """Puts the caller on hold: music on hold, the recording pauses."""
+    """Puts the caller on hold: music on hold, the recording pauses. The agent hears silence; a desk phone
+    need not take part (no re-INVITE)."""
     return phone.hold(worker, True)
 
 
@@ -167,7 +187,8 @@ async def resume(worker: Steered, phone: Phone) -> Line:
 
 @router.post("/mute")
 async def mute(worker: Own, phone: Phone) -> Line:
-    """The caller hears silence from the agent (the recording too) until unmuted."""
+    """The caller hears silence from the agent (the recording too) until unmuted. A desk phone mutes on the
+    phone: 409 `mute_on_phone` (`unmute` too)."""
     return phone.mute(worker, True)
 
 
@@ -178,7 +199,8 @@ async def unmute(worker: Own, phone: Phone) -> Line:
 
 @router.post("/dtmf")
 async def dtmf(body: Digits, worker: Own, phone: Phone) -> Line:
-    """Sends keypad digits to the caller (RFC 4733 toward a SIP far end)."""
+    """Sends keypad digits to the caller (RFC 4733 toward a SIP far end). On a desk phone's call, 409
+    `caller_on_hold` while the caller is held."""
     return await phone.dtmf(worker, body.digits)
 
 

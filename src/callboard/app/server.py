@@ -71,7 +71,7 @@ async def serve(
             ivr_listener=voice,
             center_file=CenterFile(center, settings.sip_realm),
         )
-        app.state.phone = voice.b2bua.lines if voice is not None else None  # agents' browser lines
+        app.state.phone = voice.b2bua.phones if voice is not None else None  # agents' lines and desk phones
         config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level=settings.log_level)
         server = uvicorn.Server(config)
         side = asyncio.create_task(beside(center, server, voice)) if beside is not None else None

@@ -27,8 +27,10 @@ from callboard.core import ids
 from callboard.core.clock import Clock
 from callboard.core.errors import NotFoundError
 from callboard.voice.calls.agent_calls import AgentCalls
+from callboard.voice.calls.agent_phones import AgentPhones
 from callboard.voice.calls.call_record import CallRecord, Outcome
 from callboard.voice.calls.callbacks import Callbacks
+from callboard.voice.calls.desk_phones import DeskPhones
 from callboard.voice.calls.errors import DialError
 from callboard.voice.calls.events import HangupCause
 from callboard.voice.calls.inbound import CallFlow, InboundCall, QueueRequest, Waited
@@ -44,7 +46,7 @@ from callboard.voice.calls.ringing import ring_all
 from callboard.voice.calls.talk import end_record
 from callboard.voice.calls.transfers import LEG_ENDED, Transfers
 from callboard.voice.calls.trunk import TrunkRoute, dial_out, is_number
-from callboard.voice.calls.webrtc_line import Ring, WebRtcLine
+from callboard.voice.calls.webrtc_line import Ring
 from callboard.voice.calls.webrtc_lines import WebRtcLines
 from callboard.voice.media.playback import Prompt
 from callboard.voice.sip.call_events import CallEvent
@@ -118,6 +120,9 @@ class B2bua:
         # supervisors' lines, by user, and the calls they monitor; the API reaches it through the agents' lines
         self.monitoring = self.lines.monitoring = Monitoring(WebRtcLines(settings), self.live_call)
         self.lines.dial_colleague = self.dial_colleague
+        self.desks = DeskPhones()  # agents' desk-phone calls as their pages steer them
+        self.desks.monitoring, self.desks.dial_colleague = self.monitoring, self.dial_colleague
+        self.phones = AgentPhones(self.lines, self.desks)  # the API's phone port: each agent's current call
         self.page_dials = PageDials(self)  # calls agents place from the page
         self.queue_consults = QueueConsults(self)  # the page's consultations with a queue
         self._unclaimed: dict[str, Offer] = {}  # offers of tasks no call knows (yet): a consultation's may come first
@@ -170,12 +175,11 @@ class B2bua:
                 return LiveCall(call_sid, placed.target, placed.record.workspace_sid)
         return None
 
-    async def dial_colleague(self, line: WebRtcLine, target: str) -> Leg:
-        """For the page's consultation: rings the agent named `target` (their browser line or their phones), calls
-        the number out through the trunk, or waits for an agent of the queue named `target`; the answered leg. The
-        colleague sees the caller's number."""
-        ring = line.answered
-        if ring is None or ring.workspace_sid is None:
+    async def dial_colleague(self, ring: Ring, target: str) -> Leg:
+        """For the page's consultation about the call `ring`: rings the agent named `target` (their browser line or
+        their phones), calls the number out through the trunk, or waits for an agent of the queue named `target`;
+        the answered leg. The colleague sees the caller's number."""
+        if ring.workspace_sid is None:
             raise NotFoundError("the line's call has no workspace", error_id="consult_target_not_found")
         worker = await self.routing.worker_named(ring.workspace_sid, target)
         if worker is not None:

@@ -26,7 +26,7 @@ from callboard.voice.media.bridge import Bridge
 from callboard.voice.media.mixer import Role
 
 if TYPE_CHECKING:
-    from callboard.voice.calls.webrtc_leg import WebRtcLeg
+    from callboard.voice.calls.steered_leg import SteeredLeg
 
 __all__ = ["COLLEAGUE", "Consultation"]
 
@@ -38,13 +38,32 @@ COLLEAGUE = "colleague"
 class Consultation:
     """The agent's call to `target` while the caller waits on hold; at most one per agent call."""
 
-    def __init__(self, agent: WebRtcLeg, target: str) -> None:
+    def __init__(self, agent: SteeredLeg, target: str) -> None:
         self.agent = agent
         self.target = target
         self.leg: Leg | None = None
         self.state = "dialing"  # dialing, talking, conference, completing, ended
         self._bridge: Bridge | None = None
         self.conference: CallConference | None = None
+
+    @classmethod
+    async def start(cls, agent: SteeredLeg, target: str, dial: Callable[[], Awaitable[Leg]]) -> Consultation:
+        """The agent's new consultation of `target` (see `call`); `InvalidStateError` while one is going on."""
+        going = agent.consultation
+        if going is not None and going.state != "ended":
+            message = f"{agent!r} is already consulting {going.target}"
+            raise InvalidStateError(message, error_id="consult_in_progress", state=going.state)
+        consultation = agent.consultation = cls(agent, target)
+        await consultation.call(dial)
+        return consultation
+
+    @staticmethod
+    def of(agent: SteeredLeg) -> Consultation:
+        """The agent's consultation going on; `InvalidStateError` (`no_consultation`) when there is none."""
+        consultation = agent.consultation
+        if consultation is None or consultation.state == "ended":
+            raise InvalidStateError(f"{agent!r} consults nobody", error_id="no_consultation", state="none")
+        return consultation
 
     def view(self) -> dict[str, Any]:
         return {"target": self.target, "state": self.state}

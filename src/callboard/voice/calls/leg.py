@@ -13,7 +13,7 @@ import logging
 import time
 from collections.abc import Callable, Coroutine, Iterable
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 from callboard.core.errors import InvalidStateError
 from callboard.voice.calls.errors import DialError, LegEndedError, OfferRejectedError, TransferFailedError
@@ -138,7 +138,7 @@ class Leg:
         caller_id: CallerId | None = None,
         credentials: DigestClient | None = None,
         monotonic: Callable[[], float] = time.monotonic,
-    ) -> Leg:
+    ) -> Self:
         """Calls `target` and returns the leg once answered; `DialError` otherwise. A ring timeout or the
         caller's cancellation sends CANCEL. `caller_id` and `credentials` are for calls out through a trunk
         (presented identity; digest answers to its 401/407)."""

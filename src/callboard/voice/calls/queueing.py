@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from callboard.core.errors import CallboardError
 from callboard.voice.calls.call_record import Outcome
+from callboard.voice.calls.desk_leg import DeskLeg
 from callboard.voice.calls.events import Hangup, LegEvent, TransferRequest
 from callboard.voice.calls.hold import MutualHold
 from callboard.voice.calls.inbound import QueueRequest, Waited, WaitExit, WaitingRoom
@@ -23,6 +24,7 @@ from callboard.voice.calls.offers import ring_agent
 from callboard.voice.calls.ports import Enqueued, Offer
 from callboard.voice.calls.talk import record_leg
 from callboard.voice.calls.transfers import FINISHED
+from callboard.voice.calls.webrtc_line import Ring
 
 if TYPE_CHECKING:
     from callboard.voice.calls.b2bua import B2bua, InboundEntry
@@ -180,8 +182,9 @@ class Queueing:
         b, ws, res = self.b2bua, enqueued.workspace_sid, offer.reservation_sid
         assert b.ua is not None
         agent = await ring_agent(
-            b.routing, b.ua, b.settings, ws, offer, call_sid=call.record.sid, from_=call.caller_id, lines=b.lines
-        )
+            b.routing, b.ua, b.settings, ws, offer,
+            call_sid=call.record.sid, from_=call.caller_id, lines=b.lines, desks=b.desks,
+        )  # fmt: skip
         call.rings.pop(res, None)  # rung: an offer_ended from now on must not cancel this task
         if agent is None:
             return
@@ -231,6 +234,8 @@ class Queueing:
 
         caller.subscribe(hear_caller)
         agent.subscribe(hear_agent)
+        if isinstance(agent, DeskLeg):  # the agent's page steers the call too
+            b.desks.talking(offer.worker_sid, agent, self._ring(call, enqueued, offer))
         caller_end = asyncio.ensure_future(caller.wait_ended())
         agent_end = asyncio.ensure_future(agent.wait_ended())
         try:
@@ -259,6 +264,12 @@ class Queueing:
         record.hold_seconds += hold.seconds()
         await b.finish(call, Outcome.COMPLETED, first.cause, by=by)
         return None
+
+    @staticmethod
+    def _ring(call: InboundEntry, enqueued: Enqueued, offer: Offer) -> Ring:
+        """The call as the agent's page shows it."""
+        name, record = call.caller_id.display_name, call.record
+        return Ring(offer.reservation_sid, enqueued.task_sid, record.sid, record.caller, name, enqueued.workspace_sid)
 
 
 def _ended(leg: Leg) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable, Sequence
+from typing import TypeVar
 
 from callboard.voice.calls.errors import DialError
 from callboard.voice.calls.events import HangupCause
@@ -18,6 +19,8 @@ RING_GRACE = 2.0  # a ring outlives its reservation by this much, so that the en
 
 __all__ = ["RING_GRACE", "ring_all"]
 
+L = TypeVar("L", bound=Leg)
+
 
 async def ring_all(
     ua: UserAgent,
@@ -27,18 +30,21 @@ async def ring_all(
     ring_seconds: float,
     from_: NameAddr | None = None,
     headers: Iterable[tuple[str, str]] = (),
-) -> Leg:
-    """Rings every contact (URI, where to send) at once for `ring_seconds`; the answered leg, or the `DialError`
-    of the most telling failure. Cancelling the caller cancels every ring (CANCEL)."""
+    leg_type: type[L] = Leg,  # type: ignore[assignment]
+) -> L:
+    """Rings every contact (URI, where to send) at once for `ring_seconds`; the answered leg (a `leg_type`), or
+    the `DialError` of the most telling failure. Cancelling the caller cancels every ring (CANCEL)."""
     extra = list(headers)
     dials = [
         asyncio.ensure_future(
-            Leg.dial(ua, uri, settings, destination=destination, ring_timeout=ring_seconds, from_=from_, headers=extra)
+            leg_type.dial(
+                ua, uri, settings, destination=destination, ring_timeout=ring_seconds, from_=from_, headers=extra
+            )
         )
         for uri, destination in contacts
     ]
     failures: list[DialError] = []
-    winner: Leg | None = None
+    winner: L | None = None
     try:
         for next_done in asyncio.as_completed(dials):
             try:

@@ -62,6 +62,12 @@ class Ring:
     caller_name: str | None = None  # as the caller's phone presents it
     workspace_sid: str | None = None
 
+    def view(self) -> dict[str, Any]:
+        return {
+            "reservation_sid": self.reservation_sid, "task_sid": self.task_sid, "call_sid": self.call_sid,
+            "caller": self.caller, "caller_name": self.caller_name,
+        }  # fmt: skip
+
 
 def preferred_codecs() -> list[RTCRtpCodecCapability]:
     """aiortc's audio codecs in our order: G.711 first, Opus last."""
@@ -228,19 +234,19 @@ class WebRtcLine:
         ring = self.ringing
         leg = self.leg
         consult = leg.consultation if leg is not None else None
+        call = ring or self.answered
         return {
             "worker_sid": self.worker_sid,
+            "device": "webrtc",
             "state": self.state.value,
             "codec": self.codec,
             "connection": self.pc.connectionState,
-            "ringing": None if ring is None else {
-                "reservation_sid": ring.reservation_sid, "task_sid": ring.task_sid, "call_sid": ring.call_sid,
-                "caller": ring.caller, "caller_name": ring.caller_name,
-            },
+            "ringing": None if ring is None else ring.view(),
+            "call": None if call is None else call.view(),
             "held": leg is not None and leg.far_end_held,
             "muted": self.audio.muted,
             "consult": None if consult is None or consult.state == "ended" else consult.view(),
-        }  # fmt: skip
+        }
 
     async def close(self) -> None:
         """Hangs up the call on the line and closes the peer connection. Idempotent."""

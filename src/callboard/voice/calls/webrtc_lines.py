@@ -13,8 +13,7 @@ from callboard.voice.calls.consult import Consultation
 from callboard.voice.calls.events import DTMF_SYMBOLS
 from callboard.voice.calls.leg import Leg
 from callboard.voice.calls.media import MediaSettings
-from callboard.voice.calls.webrtc_leg import WebRtcLeg
-from callboard.voice.calls.webrtc_line import WebRtcLine
+from callboard.voice.calls.webrtc_line import Ring, WebRtcLine
 
 if TYPE_CHECKING:
     from callboard.voice.calls.monitoring import Monitoring
@@ -35,8 +34,8 @@ class WebRtcLines:
         self.ice_servers = list(ice_servers or [])
         self.lines: dict[str, WebRtcLine] = {}
         self.monitoring: Monitoring | None = None  # supervisors on live calls (the API's monitor port)
-        # calls a colleague or a number for a consultation (the B2BUA's `dial_colleague`)
-        self.dial_colleague: Callable[[WebRtcLine, str], Awaitable[Leg]] | None = None
+        # calls a colleague, a queue or a number for a consultation of a call (the B2BUA's `dial_colleague`)
+        self.dial_colleague: Callable[[Ring, str], Awaitable[Leg]] | None = None
         # places a call from the page: workspace, worker, target (the B2BUA's `PageDials.dial`)
         self.place_call: Callable[[str, str, str], Awaitable[dict[str, Any]]] | None = None
 
@@ -126,35 +125,27 @@ class WebRtcLines:
         answered. `DialError` when it did not, `NotFoundError` when there is no such agent or number."""
         line = self.line(worker_sid)
         leg = line.talking()
-        if leg.consultation is not None and leg.consultation.state != "ended":
-            message = f"{line!r} is already consulting {leg.consultation.target}"
-            raise InvalidStateError(message, error_id="consult_in_progress", state=leg.consultation.state)
-        dial = self.dial_colleague
-        if dial is None:
+        dial, ring = self.dial_colleague, line.answered
+        if dial is None or ring is None:
             raise InvalidStateError("this node cannot place calls", error_id="consult_failed", state="idle")
-        consultation = leg.consultation = Consultation(leg, target)
-        await consultation.call(lambda: dial(line, target))
+        await Consultation.start(leg, target, lambda: dial(ring, target))
         return self.line_view(worker_sid)
 
-    def _consultation(self, worker_sid: str) -> tuple[WebRtcLine, WebRtcLeg, Consultation]:
+    def _consultation(self, worker_sid: str) -> tuple[WebRtcLine, Consultation]:
         line = self.line(worker_sid)
-        leg = line.talking()
-        consultation = leg.consultation
-        if consultation is None or consultation.state == "ended":
-            raise InvalidStateError(f"{line!r} consults nobody", error_id="no_consultation", state="none")
-        return line, leg, consultation
+        return line, Consultation.of(line.talking())
 
     async def consult_cancel(self, worker_sid: str) -> dict[str, Any]:
-        await self._consultation(worker_sid)[2].cancel()
+        await self._consultation(worker_sid)[1].cancel()
         return self.line_view(worker_sid)
 
     async def consult_complete(self, worker_sid: str) -> int:
         """The caller goes to the consulted target, the agent's call ends: the transfer's final status."""
-        return await self._consultation(worker_sid)[2].complete()
+        return await self._consultation(worker_sid)[1].complete()
 
     def conference(self, worker_sid: str) -> dict[str, Any]:
         """The caller, the agent and the consulted target together."""
-        line, _leg, consultation = self._consultation(worker_sid)
+        line, consultation = self._consultation(worker_sid)
         monitoring, ring = self.monitoring, line.answered
         if monitoring is None or ring is None:
             raise InvalidStateError(f"{line!r}: no conference here", error_id="consult_failed", state="talking")
