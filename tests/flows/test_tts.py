@@ -132,3 +132,22 @@ async def test_nothing_to_say_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValidationError) as caught:
         await TextToSpeech(tmp_path).render("  ", "en")
     assert caught.value.error_id == "tts_text_empty"
+
+
+def test_an_engine_that_exits_before_reading_its_input_fails_clearly_under_uvloop(tmp_path: Path) -> None:
+    """The server's loop is uvloop, whose write to a pipe the child already closed raises RuntimeError (asyncio's
+    own loop swallows BrokenPipeError): the version question writes nothing, a render becomes `tts_failed`."""
+    uvloop = pytest.importorskip("uvloop")
+    command = script(tmp_path, VERSION + "exit 0")  # never reads the text
+    (tmp_path / "silent").mkdir()
+    silent = script(tmp_path / "silent", "exit 0")  # prints no version and exits at once
+
+    async def ask() -> list[str]:
+        versions = [await TextToSpeech(tmp_path / f"v{n}", command=silent).engine_version() for n in range(40)]
+        for n in range(40):
+            with pytest.raises(TextToSpeechError) as caught:
+                await TextToSpeech(tmp_path / f"r{n}", command=command).render("Hello " * 20_000, "en")
+            assert caught.value.error_id == "tts_failed"
+        return versions
+
+    assert set(uvloop.run(ask())) == {"unknown"}

@@ -87,7 +87,7 @@ class TextToSpeech:
     async def engine_version(self) -> str:
         """espeak-ng's version line, asked once."""
         if self._version is None:
-            out = await self._run(["--version"], b"")
+            out = await self._run(["--version"], None)
             self._version = out.decode(errors="replace").strip().splitlines()[0] if out.strip() else "unknown"
         return self._version
 
@@ -99,12 +99,13 @@ class TextToSpeech:
             raise TextToSpeechError(f"espeak-ng gave no usable audio: {exc.message}", voice=voice) from None
         await asyncio.to_thread(_write_atomically, path, wav)
 
-    async def _run(self, arguments: list[str], stdin: bytes) -> bytes:
+    async def _run(self, arguments: list[str], stdin: bytes | None) -> bytes:
+        """The command's output; `stdin` (None: nothing, the command's input is /dev/null) is written to it."""
         try:
             process = await asyncio.create_subprocess_exec(
                 self.command,
                 *arguments,
-                stdin=asyncio.subprocess.PIPE,
+                stdin=asyncio.subprocess.DEVNULL if stdin is None else asyncio.subprocess.PIPE,
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.PIPE,
             )
@@ -120,6 +121,13 @@ class TextToSpeech:
             await process.wait()
             raise TextToSpeechError(
                 f"{self.command} took more than {self.timeout:g} s", command=self.command, arguments=arguments
+            ) from None
+        except (OSError, RuntimeError):  # it exited before reading its input: uvloop's closed pipe is RuntimeError
+            await process.wait()
+            raise TextToSpeechError(
+                f"{self.command} ended before reading the text (exit status {process.returncode})",
+                command=self.command,
+                arguments=arguments,
             ) from None
         if process.returncode != 0:
             said = err.decode(errors="replace").strip() or f"exit status {process.returncode}"
