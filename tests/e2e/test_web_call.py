@@ -5,8 +5,8 @@ the caller's number, queue and digits; she answers in the page, both hear each o
 analyser hears 700 Hz; the recording has the caller's tone on the left and the page's microphone on the
 right), holds, mutes, sends a digit and transfers the caller to bob, who answers in a second browser context
 and hangs up; alice wraps up with a disposition. A supervisor's wallboard follows the queue and agents; the
-latencies go to test-artifacts/web-latency.txt. SIPp cannot record what it receives, so the caller's side is
-checked in the recording's caller-facing mix (the right channel is what the caller hears from the agent)."""
+latencies go to test-artifacts/web-latency.txt. SIPp cannot record what it receives: a packet socket on the
+loopback keeps the RTP sent to the caller (rtp_tap.py), in which the page's 1 kHz must be heard."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ import httpx
 import pytest
 from audio import SILENCE_RMS, rms, tone_share, write_tone
 from call_center import AUDIO_PCAP, SCENARIOS, dtmf_pcap, stereo_channels
+from rtp_tap import RtpTap, require_tap
 from sipp import LOOPBACK, free_media_port, require_sipp
 from test_demo_call import ANYTIME_LINE, alaw_file
 from web import SCREENSHOTS, VIEWPORT, end_sipp, free_port, headless_chromium, require_browser, shoot
@@ -42,6 +43,7 @@ PASSWORD = "agent"  # the demo's agents
 def _peers() -> None:
     require_browser()
     require_sipp()
+    require_tap()
     require_peer("sipp pcaps", AUDIO_PCAP is not None and dtmf_pcap("1") is not None, "sip-tester's pcaps")
 
 
@@ -233,10 +235,12 @@ def test_a_caller_talks_to_alice_in_her_page_who_transfers_to_bob(tmp_path: Path
 
     caller_voice = alaw_file(write_tone(tmp_path / "caller.wav", CALLER_TONE, 2), tmp_path / "caller-voice.al")
     assert caller_voice.parent == tmp_path  # rtp_stream reads it from SIPp's working folder
+    caller_media = free_media_port()
+    tap = RtpTap(caller_media).start()  # what the caller hears
     caller = subprocess.Popen(
         ["sipp", f"{LOOPBACK}:{demo.sip_port}", "-sf", str(SCENARIOS / "caller_stream_uac.xml"), "-s", ANYTIME_LINE,
          "-key", "caller", CALLER, "-key", "dtmf", str(dtmf_pcap("1")),
-         "-i", LOOPBACK, "-mi", LOOPBACK, "-p", "0", "-mp", str(free_media_port()), "-m", "1",
+         "-i", LOOPBACK, "-mi", LOOPBACK, "-p", "0", "-mp", str(caller_media), "-m", "1",
          "-timeout", "180s", "-timeout_error", "-nostdin"],
         cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
@@ -274,7 +278,9 @@ def test_a_caller_talks_to_alice_in_her_page_who_transfers_to_bob(tmp_path: Path
         expect(alice.get_by_test_id("muted")).to_be_visible()
         alice.keyboard.press("Alt+m")
         expect(alice.get_by_test_id("muted")).to_be_hidden()
+        talk = time.monotonic()
         time.sleep(2)  # talk
+        heard_by_caller = tap.audio(talk, time.monotonic())
         alice.get_by_test_id("phone-hold").click()
         expect(alice.get_by_test_id("held")).to_be_visible()
         shoot(alice, "agent-softphone-held")
@@ -326,6 +332,13 @@ def test_a_caller_talks_to_alice_in_her_page_who_transfers_to_bob(tmp_path: Path
         assert caller.returncode == 0, output
     finally:
         end_sipp(caller)
+        tap.close()
+    # The caller heard the page's microphone (the RTP SIPp received while they talked).
+    assert rms(heard_by_caller) > SILENCE_RMS and tone_share(heard_by_caller, AGENT_TONE) > 0.5, (
+        f"the caller heard RMS {rms(heard_by_caller):.0f}, {tone_share(heard_by_caller, AGENT_TONE):.2f} of "
+        f"{AGENT_TONE} Hz in {len(heard_by_caller) / 8000:.1f} s"
+    )
+    latencies.append(f"caller heard: {tone_share(heard_by_caller, AGENT_TONE):.2f} of {AGENT_TONE} Hz")
     assert alice.errors == [] and bob.errors == [] and wallboard.errors == []
 
     # Logout closes the line.
