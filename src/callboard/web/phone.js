@@ -109,7 +109,9 @@ export class LineAudio {
   }
 }
 
-export class Phone {
+// What the page knows of an agent's line, whatever the device: the server's view of it (GET .../phone), the call
+// on it (caller, since when), the digits sent, the consultation being called; and the call control actions.
+class AgentLine {
   constructor(ws, workerSid) {
     this.path = wsPath(ws, `/workers/${workerSid}/phone`);
     this.status = "off"; // off | opening | open | failed
@@ -122,12 +124,13 @@ export class Phone {
     this.consulting = null; // the target of a consultation being called (its POST waits until it answers)
     this.consultError = null; // why the last consultation step failed (an API error, with its id)
     this.listeners = new Set();
-    this.pc = null;
-    this.mic = null;
     this.stopped = true;
     this.timers = [];
-    this.sound = new LineAudio("phone-audio");
-    this.audio = this.sound.audio;
+  }
+
+  // "sip" for a desk phone's line, "webrtc" for the softphone in the page.
+  get device() {
+    return (this.line && this.line.device) || "webrtc";
   }
 
   onChange(listener) {
@@ -144,6 +147,9 @@ export class Phone {
     if (line && line.ringing) {
       this.reservationSid = line.ringing.reservation_sid;
       this.caller = line.ringing;
+    } else if (line && line.call && !(this.caller && this.caller.dialed)) {
+      this.reservationSid = line.call.reservation_sid;
+      this.caller = line.call;
     }
     const inCall = line && (line.state === "connecting" || line.state === "talking");
     if (inCall && before !== "connecting" && before !== "talking") this.since = Date.now() / 1000;
@@ -157,6 +163,92 @@ export class Phone {
     }
     this.line = line;
     this.changed();
+  }
+
+  resume() {}
+
+  // A call control action (answer, reject, hangup, hold, resume, mute, unmute, dtmf, transfer).
+  async act(action, body) {
+    this.resume();
+    if (action === "dtmf") {
+      this.sent = (this.sent + body.digits).slice(-16);
+      this.changed();
+    }
+    const answer = await api.post(`${this.path}/${action}`, body);
+    if (answer && answer.state) this.setLine(answer);
+    else this.refresh();
+    return answer;
+  }
+
+  // Consultative transfer: `consult(target)` holds the caller and calls the target (the POST answers once it
+  // picked up); `consultStep("complete" | "conference" | "cancel")` then. Errors are kept in consultError.
+  async consult(target) {
+    this.consulting = target;
+    this.consultError = null;
+    this.changed();
+    try {
+      return await this.act("consult", { target });
+    } catch (exc) {
+      this.consultError = exc;
+      this.refresh();
+      return null;
+    } finally {
+      this.consulting = null;
+      this.changed();
+    }
+  }
+
+  async consultStep(step) {
+    this.consultError = null;
+    try {
+      return await this.act(step === "conference" ? "conference" : `consult/${step}`);
+    } catch (exc) {
+      this.consultError = exc;
+      this.changed();
+      this.refresh();
+      return null;
+    }
+  }
+}
+
+// The line of an agent on a desk phone: nothing to open (the phone carries the audio); the page reads the call
+// on the phone each second and steers it through the server (docs/phones.md, "Call control from the page").
+export class DeskLine extends AgentLine {
+  start() {
+    this.stopped = false;
+    this.status = "open";
+    this.timers.push(setInterval(() => this.refresh(), POLL_MS));
+    this.refresh();
+  }
+
+  async refresh() {
+    if (this.stopped) return;
+    try {
+      this.setLine(await api.get(this.path));
+      this.error = null;
+    } catch (exc) {
+      this.error = exc;
+      this.changed();
+    }
+  }
+
+  stop() {
+    this.stopped = true;
+    for (const timer of this.timers) clearInterval(timer);
+  }
+}
+
+export class Phone extends AgentLine {
+  constructor(ws, workerSid) {
+    super(ws, workerSid);
+    this.pc = null;
+    this.mic = null;
+    this.sound = new LineAudio("phone-audio");
+    this.audio = this.sound.audio;
+  }
+
+  resume() {
+    this.sound.resume();
   }
 
   async start() {
@@ -215,49 +307,6 @@ export class Phone {
     }
   }
 
-  // A call control action (answer, reject, hangup, hold, resume, mute, unmute, dtmf, transfer).
-  async act(action, body) {
-    this.sound.resume();
-    if (action === "dtmf") {
-      this.sent = (this.sent + body.digits).slice(-16);
-      this.changed();
-    }
-    const answer = await api.post(`${this.path}/${action}`, body);
-    if (answer && answer.state) this.setLine(answer);
-    else this.refresh();
-    return answer;
-  }
-
-  // Consultative transfer: `consult(target)` holds the caller and calls the target (the POST answers once it
-  // picked up); `consultStep("complete" | "conference" | "cancel")` then. Errors are kept in consultError.
-  async consult(target) {
-    this.consulting = target;
-    this.consultError = null;
-    this.changed();
-    try {
-      return await this.act("consult", { target });
-    } catch (exc) {
-      this.consultError = exc;
-      this.refresh();
-      return null;
-    } finally {
-      this.consulting = null;
-      this.changed();
-    }
-  }
-
-  async consultStep(step) {
-    this.consultError = null;
-    try {
-      return await this.act(step === "conference" ? "conference" : `consult/${step}`);
-    } catch (exc) {
-      this.consultError = exc;
-      this.changed();
-      this.refresh();
-      return null;
-    }
-  }
-
   // Click-to-call: a number (through the trunk) or a colleague's name. The line is `connecting`, then
   // `talking`; the call's task is the agent's at once (its offer never rings). Throws the API's error.
   async dial(number) {
@@ -300,6 +349,25 @@ export class Phone {
 // Called by the shell before signing out: closes every open line.
 export async function closeLine() {
   await Promise.all([...lines].map((line) => line.close()));
+}
+
+// The line of an agent on a desk phone while `workerSid` is known (null before), re-rendering on each change.
+export function useDeskLine(ws, workerSid) {
+  const [line, setLine] = useState(null);
+  const [, setVersion] = useState(0);
+  useEffect(() => {
+    if (!ws || !workerSid) return undefined;
+    const desk = new DeskLine(ws, workerSid);
+    const off = desk.onChange(() => setVersion((v) => v + 1));
+    setLine(desk);
+    desk.start();
+    return () => {
+      off();
+      desk.stop();
+      setLine(null);
+    };
+  }, [ws, workerSid]);
+  return line;
 }
 
 // The agent's line while the desktop shows (null for an agent on a desk phone), re-rendering on each change.

@@ -159,6 +159,8 @@ export const en = {
   "error.reservation_invalid_state": "This task has already moved on.",
   "phone.title": "Softphone",
   "phone.desk": "Calls ring your desk phone.",
+  "phone.onDesk": "On your desk phone: the server holds, transfers and hangs up for it.",
+  "phone.deskRinging": "Ringing on your desk phone: answer it there.",
   "phone.state.off": "Off",
   "phone.state.opening": "Connecting…",
   "phone.state.failed": "No line",

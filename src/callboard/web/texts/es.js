@@ -159,6 +159,8 @@ export const es = {
   "error.reservation_invalid_state": "Esta tarea ya ha cambiado de estado.",
   "phone.title": "Teléfono",
   "phone.desk": "Las llamadas suenan en su teléfono de escritorio.",
+  "phone.onDesk": "En su teléfono de escritorio: el servidor retiene, transfiere y cuelga por él.",
+  "phone.deskRinging": "Suena en su teléfono de escritorio: conteste allí.",
   "phone.state.off": "Apagado",
   "phone.state.opening": "Conectando…",
   "phone.state.failed": "Sin línea",

@@ -159,6 +159,8 @@ export const ru = {
   "error.reservation_invalid_state": "Эта задача уже перешла в другое состояние.",
   "phone.title": "Софтфон",
   "phone.desk": "Звонки поступают на ваш настольный телефон.",
+  "phone.onDesk": "На вашем настольном телефоне: удержание, перевод и отбой выполняет сервер.",
+  "phone.deskRinging": "Звонит ваш настольный телефон: ответьте на нём.",
   "phone.state.off": "Выключен",
   "phone.state.opening": "Подключение…",
   "phone.state.failed": "Нет линии",

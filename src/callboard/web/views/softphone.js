@@ -1,12 +1,15 @@
 // The softphone panel of the agent desktop: the line's state, the caller and the call timer, answer / reject
 // while it rings, and in a call hang up, hold, mute, the keypad and a blind transfer; a consultation (the
 // caller held while the agent talks to the target: complete the transfer, conference, cancel); when idle, a
-// number field to call out (click-to-call). An agent on a desk phone
-// sees that calls ring there. The line itself is phone.js; the shortcuts are in views/agent.js.
-import { useRef, useState } from "preact/hooks";
+// number field to call out (click-to-call). An agent on a desk phone gets the same panel for the call on the
+// phone, with the buttons the server can do for it (no answer, reject, mute or dialing: those stay on the
+// phone). The line itself is phone.js; the shortcuts are in views/agent.js.
+import { useEffect, useRef, useState } from "preact/hooks";
 import { html } from "../html.js";
+import { me as whoAmI } from "../api.js";
 import { t } from "../i18n.js";
-import { duration, errorText } from "../format.js";
+import { duration, errorText, useNow } from "../format.js";
+import { useDeskLine } from "../phone.js";
 import { TransferDialog } from "./softphone-transfer.js";
 
 export const KEYPAD = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "0", "#"];
@@ -110,28 +113,57 @@ function Dialer({ phone }) {
   </form>`;
 }
 
-export function DeskPhone() {
-  return html`<section class="card softphone" data-testid="softphone" data-mode="sip">
-    <h2>${t("phone.title")}</h2>
-    <p class="muted">${t("phone.desk")}</p>
-  </section>`;
+// The panel of an agent on a desk phone: the call on the phone as the server sees it, steered from here. The
+// agent is `ws` and `me` when given, else the signed-in user.
+export function DeskPhone({ ws, me } = {}) {
+  const [who, setWho] = useState(ws && me ? { ws, me } : null);
+  useEffect(() => {
+    if (ws && me) setWho({ ws, me });
+    else whoAmI().then((user) => setWho({ ws: user.workspace_sid, me: user.worker_sid }), () => {});
+  }, [ws, me]);
+  const phone = useDeskLine(who && who.ws, who && who.me);
+  const now = useNow();
+  const [keypad, setKeypad] = useState(false);
+  const [transferring, setTransferring] = useState(false);
+  const [error, setError] = useState(null);
+  if (!phone || !phone.line) {
+    return html`<section class="card softphone" data-testid="softphone" data-mode="sip">
+      <h2>${t("phone.title")}</h2>
+      <p class="muted">${t("phone.desk")}</p>
+    </section>`;
+  }
+  const onAction = async (action, body) => {
+    if (action === "hangup" || action === "transfer") setKeypad(false);
+    try {
+      await phone.act(action, body);
+      setError(null);
+    } catch (exc) {
+      if (action === "transfer") throw exc; // the transfer dialog shows it
+      setError(exc);
+    }
+  };
+  return html`<${Softphone} ws=${who.ws} me=${who.me} phone=${phone} now=${now} keypad=${keypad} onKeypad=${setKeypad}
+    transferring=${transferring} onTransfer=${setTransferring} onAction=${onAction} error=${error} />`;
 }
 
-export function Softphone({ ws, me, phone, now, keypad, onKeypad, transferring, onTransfer, onAction }) {
+export function Softphone({ ws, me, phone, now, keypad, onKeypad, transferring, onTransfer, onAction, error }) {
   const state = lineState(phone);
   const line = phone.line || {};
+  const desk = line.device === "sip";
   const inCall = state === "talking" || state === "connecting";
   const talking = state === "talking";
   const caller = phone.caller;
   const consulting = !!(phone.consulting || line.consult);
   const press = (digit) => onAction("dtmf", { digits: digit });
   const badge = BADGE[state] || "away";
-  return html`<section class=${`card softphone softphone-${state}`} data-testid="softphone" data-mode="webrtc"
-    data-state=${state}>
+  return html`<section class=${`card softphone softphone-${state}`} data-testid="softphone"
+    data-mode=${desk ? "sip" : "webrtc"} data-state=${state}>
     <div class="softphone-head">
       <h2>${t("phone.title")}</h2>
       <span class=${`badge badge-${badge}`} data-testid="line-state" data-state=${state}>${t(`phone.state.${state}`)}</span>
     </div>
+    ${desk ? html`<p class="muted small phone-desk-note" data-testid="desk-note">${t("phone.onDesk")}</p>` : null}
+    <${PhoneError} error=${error} testid="phone-action-error" />
     ${state === "failed" && phone.error
       ? html`<p class="phone-error" data-testid="phone-error">${t("phone.failed")} ${errorText(phone.error)}</p>`
       : null}
@@ -149,7 +181,10 @@ export function Softphone({ ws, me, phone, now, keypad, onKeypad, transferring, 
           ${line.muted ? html`<span class="chip" data-testid="muted">${t("phone.muted")}</span>` : null}
         </div>`
       : null}
-    ${state === "ringing"
+    ${state === "ringing" && desk
+      ? html`<p class="muted" data-testid="desk-ringing">${t("phone.deskRinging")}</p>`
+      : null}
+    ${state === "ringing" && !desk
       ? html`<div class="phone-actions">
           <button class="btn btn-ready" data-testid="phone-answer" onClick=${() => onAction("answer")} title="Alt+A">
             ${t("phone.answer")} <kbd>Alt+A</kbd>
@@ -168,10 +203,12 @@ export function Softphone({ ws, me, phone, now, keypad, onKeypad, transferring, 
             onClick=${() => onAction(line.held ? "resume" : "hold")} title="Alt+H">
             ${line.held ? t("phone.resume") : t("phone.hold")} <kbd>Alt+H</kbd>
           </button>
-          <button class="btn" data-testid="phone-mute" disabled=${!talking} aria-pressed=${!!line.muted}
-            onClick=${() => onAction(line.muted ? "unmute" : "mute")} title="Alt+M">
-            ${line.muted ? t("phone.unmute") : t("phone.mute")} <kbd>Alt+M</kbd>
-          </button>
+          ${desk
+            ? null
+            : html`<button class="btn" data-testid="phone-mute" disabled=${!talking} aria-pressed=${!!line.muted}
+                onClick=${() => onAction(line.muted ? "unmute" : "mute")} title="Alt+M">
+                ${line.muted ? t("phone.unmute") : t("phone.mute")} <kbd>Alt+M</kbd>
+              </button>`}
           <button class="btn" data-testid="phone-keypad" disabled=${!talking} aria-pressed=${keypad}
             onClick=${() => onKeypad(!keypad)} title="Alt+K">
             ${t("phone.keypad")} <kbd>Alt+K</kbd>
@@ -192,8 +229,8 @@ export function Softphone({ ws, me, phone, now, keypad, onKeypad, transferring, 
         </div>`
       : null}
     ${inCall ? html`<${Consultation} phone=${phone} />` : null}
-    ${state === "idle" ? html`<p class="muted small">${t("phone.idleHint")}</p>` : null}
-    ${state === "idle" ? html`<${Dialer} phone=${phone} />` : null}
+    ${state === "idle" ? html`<p class="muted small">${t(desk ? "phone.desk" : "phone.idleHint")}</p>` : null}
+    ${state === "idle" && !desk ? html`<${Dialer} phone=${phone} />` : null}
     ${transferring && inCall
       ? html`<${TransferDialog} ws=${ws} me=${me} onClose=${() => onTransfer(false)}
           onTransfer=${(target) => onAction("transfer", { target })}
