@@ -4,12 +4,13 @@ The cumulative window is `?start_date=&end_date=` (epoch seconds or ISO 8601, th
 `?minutes=N` back from `end_date` or now; by default it runs from midnight UTC today to now.
 `?split_by_wait_time=20,60` adds counts of tasks accepted and canceled below and above each wait. Events
 from up to `HISTORY` seconds before the window are read too, so handle times and occupancy see
-reservations and activities that began earlier.
+reservations and activities that began earlier. The wallboard reads every worker's figures
+(`/workers/statistics`) and the window cut into intervals (`/statistics/intervals`) with one read each.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -45,10 +46,22 @@ class Window:
         return midnight.timestamp(), end
 
 
-def window_params(
+def period_params(
     minutes: Annotated[int | None, Query(ge=1, le=525_600, description="Window: this many minutes back")] = None,
     start_date: Annotated[str | None, Query(description="Window start: epoch seconds or ISO 8601")] = None,
     end_date: Annotated[str | None, Query(description="Window end: epoch seconds or ISO 8601")] = None,
+) -> Window:
+    window = Window(parse_date(start_date, "start_date"), parse_date(end_date, "end_date"), minutes, ())
+    if window.start is not None and window.end is not None and window.start >= window.end:
+        raise ValidationError("start_date must be before end_date", error_id="invalid_window")
+    return window
+
+
+PeriodDep = Annotated[Window, Depends(period_params)]
+
+
+def window_params(
+    period: PeriodDep,
     split_by_wait_time: Annotated[str | None, Query(description="Comma-separated waits in seconds")] = None,
 ) -> Window:
     try:
@@ -57,10 +70,7 @@ def window_params(
         raise ValidationError(
             "split_by_wait_time must be comma-separated numbers", error_id="invalid_split", field="split_by_wait_time"
         ) from None
-    window = Window(parse_date(start_date, "start_date"), parse_date(end_date, "end_date"), minutes, splits)
-    if window.start is not None and window.end is not None and window.start >= window.end:
-        raise ValidationError("start_date must be before end_date", error_id="invalid_window")
-    return window
+    return replace(period, splits=splits)
 
 
 WindowDep = Annotated[Window, Depends(window_params)]
@@ -79,6 +89,9 @@ class Log:
         return stats.cumulative(
             self.events, start=self.start, end=self.end, threshold=threshold, split_by_wait_time=self.splits, **only
         )
+
+    def per_worker(self, worker_sids: list[str]) -> dict[str, dict[str, Any]]:
+        return stats.worker_cumulative(self.events, start=self.start, end=self.end, worker_sids=worker_sids)
 
 
 async def read_log(scope: Scope, window: Window) -> Log:
@@ -103,6 +116,54 @@ async def workspace_statistics(scope: StaffScope, window: WindowDep) -> dict[str
         "workspace_sid": scope.sid,
         "realtime": stats.realtime_workspace(scope.engine),
         "cumulative": log.cumulative(scope.engine.service_level_threshold),
+    }
+
+
+MIN_INTERVAL = 60
+MAX_INTERVAL = 86_400
+MAX_INTERVALS = 1_000
+
+
+@router.get("/statistics/intervals")
+async def interval_statistics(
+    scope: StaffScope,
+    window: PeriodDep,
+    interval: Annotated[int, Query(description="Seconds per interval, 60 to 86400")] = 1800,
+    task_queue_sid: Annotated[str | None, Query(description="Only the tasks of this queue")] = None,
+) -> dict[str, Any]:
+    """The window cut into intervals from its start: tasks entered, accepted and abandoned, and service level."""
+    if not MIN_INTERVAL <= interval <= MAX_INTERVAL:
+        raise ValidationError(
+            f"interval must be {MIN_INTERVAL} to {MAX_INTERVAL} seconds",
+            error_id="invalid_interval",
+            field="interval",
+            minimum=MIN_INTERVAL,
+            maximum=MAX_INTERVAL,
+        )
+    start, end = window.bounds(scope.center.clock.now())
+    if (end - start) / interval > MAX_INTERVALS:
+        raise ValidationError(
+            f"the window holds more than {MAX_INTERVALS} intervals of {interval} s",
+            error_id="invalid_interval",
+            field="interval",
+            maximum_intervals=MAX_INTERVALS,
+        )
+    threshold = scope.engine.service_level_threshold
+    if task_queue_sid is not None:
+        queue = scope.engine.queue(task_queue_sid)
+        task_queue_sid = queue.sid
+        if queue.service_level_threshold is not None:
+            threshold = queue.service_level_threshold
+    log = await read_log(scope, window)
+    return {
+        "workspace_sid": scope.sid,
+        "task_queue_sid": task_queue_sid,
+        "start_time": log.start,
+        "end_time": log.end,
+        "interval": interval,
+        "items": stats.intervals(
+            log.events, start=log.start, end=log.end, interval=interval, threshold=threshold, queue_sid=task_queue_sid
+        ),
     }
 
 
@@ -158,3 +219,23 @@ async def worker_statistics(sid: str, scope: Member, window: WindowDep) -> dict[
         "realtime": realtime,
         "cumulative": (await read_log(scope, window)).cumulative(scope.engine.service_level_threshold, worker_sid=sid),
     }
+
+
+@router.get("/workers/statistics")
+async def all_worker_statistics(scope: StaffScope, window: PeriodDep, page: PageDep) -> dict[str, Any]:
+    """Every worker's statistics, a page of workers at a time, with one read of the log for the page."""
+    log = await read_log(scope, window)
+    sids = list(scope.engine.workers)
+    chosen = sids[page.offset : page.offset + page.page_size]
+    figures = log.per_worker(chosen)
+    items = [
+        {
+            "workspace_sid": scope.sid,
+            "worker_sid": sid,
+            "friendly_name": scope.engine.workers[sid].friendly_name,
+            "realtime": stats.realtime_worker(scope.engine, sid),
+            "cumulative": figures[sid],
+        }
+        for sid in chosen
+    ]
+    return page.body(items, len(sids))

@@ -7,10 +7,13 @@ Definitions (all waits are the task's age, counted from its creation):
 - abandonment rate: tasks canceled while waiting / (tasks accepted + tasks canceled).
 - ASA: the mean wait of accepted tasks. AHT: the mean time from acceptance to completion (talk + wrap-up).
 - occupancy: time handling tasks / (time handling tasks + time available and idle).
+The same figures come per interval of a window (`intervals`: the calls-per-interval and service-level charts)
+and per worker (`worker_cumulative`: every worker's handled tasks and AHT from one read of the log).
 """
 
 from __future__ import annotations
 
+import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -18,7 +21,7 @@ from typing import Any
 
 from callboard.core import events as ev
 from callboard.core.events import Event
-from callboard.routing.model import Task, TaskStatus
+from callboard.routing.model import Reservation, Task, TaskStatus
 from callboard.routing.workspace import Workspace
 
 _LIVE_STATUSES = (TaskStatus.PENDING, TaskStatus.RESERVED, TaskStatus.ASSIGNED, TaskStatus.WRAPPING)
@@ -108,6 +111,7 @@ def realtime_worker(ws: Workspace, worker_sid: str) -> dict[str, Any]:
         )
     return {
         "worker_sid": worker.sid,
+        "tasks": [_held_task(ws, r) for r in sorted(reservations, key=lambda r: r.date_created)],
         "activity_sid": activity.sid,
         "activity_name": activity.friendly_name,
         "available": activity.available,
@@ -115,6 +119,25 @@ def realtime_worker(ws: Workspace, worker_sid: str) -> dict[str, Any]:
         "channels": channels,
         "tasks_assigned": worker.tasks_assigned,
         "talk_seconds": worker.talk_seconds,
+    }
+
+
+def _held_task(ws: Workspace, res: Reservation) -> dict[str, Any]:
+    """A task the worker holds: offered, accepted or in wrap-up, with its queue and who the customer is."""
+    task = ws.tasks[res.task_sid]
+    queue = ws.queues.get(res.queue_sid or "")
+    attributes = task.attributes
+    caller = attributes.get("caller") or attributes.get("callback_number") or attributes.get("from")
+    return {
+        "reservation_sid": res.sid,
+        "task_sid": task.sid,
+        "reservation_status": str(res.status),
+        "task_channel": res.channel,
+        "task_queue_sid": res.queue_sid,
+        "task_queue_friendly_name": None if queue is None else queue.friendly_name,
+        "caller": None if caller is None else str(caller),
+        "date_created": res.date_created,
+        "date_accepted": res.date_accepted,
     }
 
 
@@ -130,6 +153,17 @@ class _Durations:
             return {"avg": 0, "min": 0, "max": 0, "total": 0}
         total = sum(self.values)
         return {"avg": total / len(self.values), "min": min(self.values), "max": max(self.values), "total": total}
+
+
+_RESERVATION_COUNTS = {
+    "reservations_created": ev.RESERVATION_CREATED,
+    "reservations_accepted": ev.RESERVATION_ACCEPTED,
+    "reservations_rejected": ev.RESERVATION_REJECTED,
+    "reservations_timed_out": ev.RESERVATION_TIMEOUT,
+    "reservations_canceled": ev.RESERVATION_CANCELED,
+    "reservations_rescinded": ev.RESERVATION_RESCINDED,
+    "reservations_completed": ev.RESERVATION_COMPLETED,
+}
 
 
 def _matches(event: Event, queue_sid: str | None, workflow_sid: str | None, worker_sid: str | None) -> bool:
@@ -196,13 +230,7 @@ def cumulative(
         "tasks_completed": names[ev.TASK_COMPLETED],
         "tasks_moved": names[ev.TASK_QUEUE_MOVED],
         "tasks_deleted": names[ev.TASK_DELETED],
-        "reservations_created": names[ev.RESERVATION_CREATED],
-        "reservations_accepted": names[ev.RESERVATION_ACCEPTED],
-        "reservations_rejected": names[ev.RESERVATION_REJECTED],
-        "reservations_timed_out": names[ev.RESERVATION_TIMEOUT],
-        "reservations_canceled": names[ev.RESERVATION_CANCELED],
-        "reservations_rescinded": names[ev.RESERVATION_RESCINDED],
-        "reservations_completed": names[ev.RESERVATION_COMPLETED],
+        **{key: names[name] for key, name in _RESERVATION_COUNTS.items()},
         "avg_task_acceptance_time": accepted["avg"],
         "wait_duration_until_accepted": accepted,
         "wait_duration_until_canceled": canceled_waits.summary(),
@@ -221,8 +249,121 @@ def cumulative(
     }
 
 
+def intervals(
+    events: Iterable[Event],
+    *,
+    start: float,
+    end: float,
+    interval: float,
+    threshold: float = 20.0,
+    queue_sid: str | None = None,
+) -> list[dict[str, Any]]:
+    """[start, end) cut into intervals of `interval` seconds from `start` (the last one may be shorter), each with
+    the tasks that entered, were accepted and were abandoned in it and its service level, as `cumulative` counts
+    them: summed over the intervals they are the window's. A service level over no measured task is None."""
+    if interval <= 0:
+        raise ValueError(f"interval must be positive, not {interval}")
+    count = max(0, math.ceil((end - start) / interval))
+    entered_name = ev.TASK_QUEUE_ENTERED if queue_sid is not None else ev.TASK_CREATED
+    entered, accepted, canceled, within, late = ([0] * count for _ in range(5))
+    for e in events:
+        if not start <= e.timestamp < end or not _matches(e, queue_sid, None, None):
+            continue
+        i = min(int((e.timestamp - start) // interval), count - 1)
+        if e.name == entered_name:
+            entered[i] += 1
+        elif e.name == ev.RESERVATION_ACCEPTED:
+            accepted[i] += 1
+            within[i] += e.data.get("task_age", 0.0) <= threshold
+        elif e.name == ev.TASK_CANCELED:
+            canceled[i] += 1
+            late[i] += e.data.get("age", 0.0) > threshold
+    rows = []
+    for i in range(count):
+        measured = accepted[i] + late[i]
+        rows.append(
+            {
+                "start_time": start + i * interval,
+                "end_time": min(start + (i + 1) * interval, end),
+                "tasks_entered": entered[i],
+                "reservations_accepted": accepted[i],
+                "tasks_canceled": canceled[i],
+                "service_level": {
+                    "threshold": threshold,
+                    "tasks_within": within[i],
+                    "tasks_measured": measured,
+                    "percentage": None if measured == 0 else 100.0 * within[i] / measured,
+                },
+            }
+        )
+    return rows
+
+
+@dataclass
+class _WorkerFigures:
+    names: Counter[str] = field(default_factory=Counter)
+    handle: _Durations = field(default_factory=_Durations)
+    talk: _Durations = field(default_factory=_Durations)
+    wrapup: _Durations = field(default_factory=_Durations)
+
+
+def worker_cumulative(
+    events: Iterable[Event], *, start: float, end: float, worker_sids: Iterable[str]
+) -> dict[str, dict[str, Any]]:
+    """Each worker's cumulative figures over [start, end), in one pass over the log: its reservations by outcome,
+    the tasks it handled (reservations completed in the window, accepted at a time the log knows), their handle
+    time from acceptance to completion, split into talk (to wrap-up, or to completion without one) and wrap-up,
+    and its occupancy. The counts, `aht` and `occupancy` are those of `cumulative(worker_sid=...)`."""
+    all_events = sorted((e for e in events if e.timestamp < end), key=lambda e: e.timestamp)
+    figures = {sid: _WorkerFigures() for sid in worker_sids}
+    accepted_at: dict[str, float] = {}
+    wrapup_at: dict[str, float] = {}
+    for e in all_events:
+        if e.name == ev.RESERVATION_ACCEPTED:
+            accepted_at[e.resource_sid] = e.timestamp
+        elif e.name == ev.RESERVATION_WRAPUP:
+            wrapup_at[e.resource_sid] = e.timestamp
+        mine = figures.get(e.data.get("worker_sid", ""))
+        if mine is None or e.timestamp < start:
+            continue
+        mine.names[e.name] += 1
+        if e.name == ev.RESERVATION_COMPLETED and e.resource_sid in accepted_at:
+            accepted = accepted_at[e.resource_sid]
+            talk_end = wrapup_at.get(e.resource_sid, e.timestamp)
+            mine.handle.add(e.timestamp - accepted)
+            mine.talk.add(talk_end - accepted)
+            mine.wrapup.add(e.timestamp - talk_end)
+    times = _busy_idle(all_events, start, end)
+    return {
+        sid: {
+            "start_time": start,
+            "end_time": end,
+            **{key: mine.names[name] for key, name in _RESERVATION_COUNTS.items()},
+            "tasks_handled": len(mine.handle.values),
+            "aht": mine.handle.summary()["avg"],
+            "handle_time": mine.handle.summary(),
+            "talk_time": mine.talk.summary(),
+            "wrapup_time": mine.wrapup.summary(),
+            "occupancy": _ratio(*times.get(sid, (0.0, 0.0))),
+        }
+        for sid, mine in figures.items()
+    }
+
+
 def _occupancy(events: list[Event], start: float, end: float, worker_sid: str | None) -> float | None:
     """Busy / (busy + available idle), swept over each worker's timeline in the window."""
+    times = _busy_idle(events, start, end, worker_sid).values()
+    return _ratio(sum(busy for busy, _ in times), sum(idle for _, idle in times))
+
+
+def _ratio(busy: float, idle: float) -> float | None:
+    return None if busy + idle == 0 else busy / (busy + idle)
+
+
+def _busy_idle(
+    events: list[Event], start: float, end: float, worker_sid: str | None = None
+) -> dict[str, tuple[float, float]]:
+    """Per worker, the seconds of [start, end) spent handling tasks and spent available with none; events sorted."""
     per_worker: dict[str, list[Event]] = defaultdict(list)
     for e in events:
         sid = e.resource_sid if e.name == ev.WORKER_ACTIVITY_UPDATE else e.data.get("worker_sid")
@@ -230,8 +371,9 @@ def _occupancy(events: list[Event], start: float, end: float, worker_sid: str | 
             continue
         if e.name in (ev.WORKER_ACTIVITY_UPDATE, ev.RESERVATION_ACCEPTED, ev.RESERVATION_COMPLETED):
             per_worker[sid].append(e)
-    busy_total = idle_total = 0.0
-    for timeline in per_worker.values():
+    found = {}
+    for sid, timeline in per_worker.items():
+        busy = idle = 0.0
         available = False
         handling: set[str] = set()
         cursor = start
@@ -239,9 +381,9 @@ def _occupancy(events: list[Event], start: float, end: float, worker_sid: str | 
             t = min(max(e.timestamp, start), end)
             if t > cursor:
                 if handling:
-                    busy_total += t - cursor
+                    busy += t - cursor
                 elif available:
-                    idle_total += t - cursor
+                    idle += t - cursor
                 cursor = t
             if e.name == ev.WORKER_ACTIVITY_UPDATE:
                 available = bool(e.data.get("available"))
@@ -251,9 +393,8 @@ def _occupancy(events: list[Event], start: float, end: float, worker_sid: str | 
                 handling.discard(e.resource_sid)
         if end > cursor:
             if handling:
-                busy_total += end - cursor
+                busy += end - cursor
             elif available:
-                idle_total += end - cursor
-    if busy_total + idle_total == 0:
-        return None
-    return busy_total / (busy_total + idle_total)
+                idle += end - cursor
+        found[sid] = (busy, idle)
+    return found

@@ -1,18 +1,21 @@
 // The supervisor's wallboard, first part: per queue the tasks waiting, longest wait, service level and
-// abandoned; agents by state; each agent's state and time in state. Read from the statistics API, patched from
-// the stream at once, and read again shortly after any change. Second part: the calls agents are on now, to
-// listen, whisper or barge (monitor.js).
+// abandoned; the day's calls and service level per half hour (wallboard_charts.js); agents by state; each
+// agent's state and time in state, the tasks it holds, and its handled tasks and AHT today. Read from the
+// statistics API, patched from the stream at once, and read again shortly after any change. Second part: the
+// calls agents are on now, to listen, whisper or barge (monitor.js).
 import { useCallback, useEffect, useRef, useState } from "preact/hooks";
 import { html } from "../html.js";
 import { all, api, wsPath } from "../api.js";
 import { stream } from "../stream.js";
 import { clock, number, t } from "../i18n.js";
-import { duration, useNow } from "../format.js";
+import { channelName, duration, useNow } from "../format.js";
 import { ErrorBox } from "./error.js";
 import { LiveCalls, liveCalls, useMonitorLine } from "./monitor.js";
+import { CallsChart, LevelChart } from "./wallboard_charts.js";
 
 const SETTLE_MS = 150; // a burst of events (a task offered, accepted, assigned) becomes one refresh
 const REFRESH_MS = 15000; // cumulative figures move without events about a queue's own tasks
+const INTERVAL = 1800; // the charts' intervals, in seconds
 
 // A service level over no answered or late-abandoned task is not 100 %: there is nothing to tell yet.
 const percent = (sl) => (sl.tasks_measured ? `${number(sl.percentage, { maximumFractionDigits: 0 })} %` : "—");
@@ -23,6 +26,24 @@ function levelTone(percentage, measured) {
   if (!measured) return "";
   if (percentage >= 80) return "good";
   return percentage >= 60 ? "warn" : "bad";
+}
+
+// The tasks an agent holds: queue, caller (or channel) and how long: since the offer while it rings, since it was
+// accepted after that (wrap-up included).
+function HeldTasks({ tasks, now }) {
+  if (!tasks.length) return html`<span class="muted">—</span>`;
+  return tasks.map(
+    (task) => html`<div class="held-task" data-testid="agent-task" data-status=${task.reservation_status}>
+      <span>${task.task_queue_friendly_name || channelName(task.task_channel)}</span>
+      <span class="muted"> · ${task.caller || channelName(task.task_channel)} · </span>
+      <span class="num">${duration(now - (task.date_accepted ?? task.date_created))}</span>
+      ${task.reservation_status === "accepted"
+        ? null
+        : html` <span class=${`badge badge-${task.reservation_status === "pending" ? "offered" : "away"}`}
+            >${t(`agent.status.${task.reservation_status}`)}</span
+          >`}
+    </div>`,
+  );
 }
 
 function Tile({ label, value, tone = "", testid }) {
@@ -58,15 +79,18 @@ export function Wallboard({ user, onSignedOut }) {
   const load = useCallback(async () => {
     if (!ws) return;
     try {
-      const [queues, totals, people, activities, tasks, reservations] = await Promise.all([
+      const [queues, totals, people, activities, tasks, reservations, figures, intervals] = await Promise.all([
         all(wsPath(ws, "/task-queues/statistics")),
         api.get(wsPath(ws, "/statistics")),
         all(wsPath(ws, "/workers")),
         all(wsPath(ws, "/activities")),
         all(wsPath(ws, "/tasks?assignment_status=assigned")),
         all(wsPath(ws, "/reservations?reservation_status=accepted")),
+        all(wsPath(ws, "/workers/statistics")),
+        api.get(wsPath(ws, `/statistics/intervals?interval=${INTERVAL}`)),
       ]);
-      setData({ queues, totals, activities, at: Date.now() / 1000 });
+      const perWorker = Object.fromEntries(figures.map((f) => [f.worker_sid, f]));
+      setData({ queues, totals, activities, perWorker, intervals: intervals.items, at: Date.now() / 1000 });
       setWorkers(people);
       setCalls(liveCalls(tasks, reservations, people));
       setError(null);
@@ -194,6 +218,17 @@ export function Wallboard({ user, onSignedOut }) {
         : html`<div class="empty">${t("wall.noQueues")}</div>`}
       <p class="muted small">${t("wall.today")}</p>
     </section>
+    <div class="charts">
+      <section class="card">
+        <h2>${t("wall.callsChart")}</h2>
+        <${CallsChart} items=${data.intervals} />
+      </section>
+      <section class="card">
+        <h2>${t("wall.levelChart")}</h2>
+        <${LevelChart} items=${data.intervals} />
+      </section>
+    </div>
+    <p class="muted small charts-note">${t("wall.chartsNote")}</p>
     <${ErrorBox} error=${monitorError} />
     <${LiveCalls} line=${line} calls=${calls} now=${now} onError=${setMonitorError} />
     <div class="columns">
@@ -218,18 +253,27 @@ export function Wallboard({ user, onSignedOut }) {
                   <th>${t("wall.state")}</th>
                   <th class="num">${t("wall.timeInState")}</th>
                   <th class="num">${t("wall.tasks")}</th>
+                  <th>${t("wall.currentTask")}</th>
+                  <th class="num">${t("wall.handled")}</th>
+                  <th class="num" title=${t("wall.ahtHint")}>${t("wall.aht")}</th>
                 </tr>
               </thead>
               <tbody>
-                ${sorted.map(
-                  (w) => html`<tr data-testid="agent-row" data-agent=${w.friendly_name}>
+                ${sorted.map((w) => {
+                  const stats = data.perWorker[w.sid];
+                  const day = stats ? stats.cumulative : null;
+                  return html`<tr data-testid="agent-row" data-agent=${w.friendly_name}>
                     <td>${w.friendly_name}</td>
                     <td><span class=${`badge badge-${w.available ? "ready" : "away"}`} data-testid="agent-state"
                       >${w.activity_name}</span></td>
                     <td class="num">${duration(now - w.date_status_changed)}</td>
                     <td class="num">${w.channels.reduce((n, c) => n + c.used, 0)}</td>
-                  </tr>`,
-                )}
+                    <td data-testid="agent-current"><${HeldTasks} tasks=${stats ? stats.realtime.tasks : []} now=${now} /></td>
+                    <td class="num" data-testid="agent-handled">${day ? day.tasks_handled : "—"}</td>
+                    <td class="num" data-testid="agent-aht" data-value=${day && day.tasks_handled ? Math.round(day.aht) : ""}
+                      >${day && day.tasks_handled ? duration(day.aht) : "—"}</td>
+                  </tr>`;
+                })}
               </tbody>
             </table>`
           : html`<div class="empty">${t("wall.noAgents")}</div>`}
