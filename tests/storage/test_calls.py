@@ -171,6 +171,45 @@ async def test_filters(calls_store: Store) -> None:
         await calls_store.list_calls(WS, limit=-1)
 
 
+async def test_search_by_the_digits_a_number_ends_with_by_time_and_by_recording(calls_store: Store) -> None:
+    await calls_store.save_call(call("CA1", 1.0, caller="+34 600 11 12 22", called="+34900100200"))
+    await calls_store.save_call(call("CA2", 2.0, caller="0034600111222", recording_path="CA2.wav"))
+    await calls_store.save_call(call("CA3", 3.0, caller="5550177", called="+1 303 555 0100", recording_path="x.wav"))
+    await calls_store.save_call(call("CA4", 4.0, caller="anonymous"))
+
+    async def sids(**filters: Any) -> list[str]:
+        return [c["sid"] for c in await calls_store.list_calls(WS, **filters)]
+
+    assert await sids(number_ends="34600111222") == ["CA2", "CA1"]  # leading zeros and spaces do not count
+    assert await sids(number_ends="1222") == ["CA2", "CA1"]
+    assert await sids(number_ends="0100") == ["CA3"]  # the called number too
+    assert await sids(number_ends="0200") == ["CA1"]
+    assert await sids(number_ends="7") == ["CA3"]
+    assert await sids(number_ends="600") == []  # a number's start is not its end
+    assert await sids(has_recording=True) == ["CA3", "CA2"]
+    assert await sids(has_recording=False) == ["CA4", "CA1"]
+    assert await sids(since=2.0) == ["CA4", "CA3", "CA2"]
+    assert await sids(number_ends="222", has_recording=True, since=1.5, before=3.0) == ["CA2"]
+    assert await sids(number_ends="1222", limit=1) == ["CA2"]
+    with pytest.raises(ValidationError):
+        await calls_store.list_calls(WS, number_ends="12%")
+
+
+async def test_a_save_without_the_numbers_keeps_them_searchable(calls_store: Store) -> None:
+    await calls_store.save_call(call("CA1", 1.0, caller="+34600111222"))
+    await calls_store.save_call(call("CA1", 1.0, outcome="completed"))
+    assert [c["sid"] for c in await calls_store.list_calls(WS, number_ends="1222")] == ["CA1"]
+    await calls_store.save_call(call("CA1", 1.0, caller="+34600999888"))
+    assert await calls_store.list_calls(WS, number_ends="1222") == []
+    [found] = await calls_store.list_calls(WS, number_ends="9888")
+    assert "caller_digits" not in found and found["caller"] == "+34600999888"
+
+
+async def test_the_search_digits_are_not_a_field_of_a_record(calls_store: Store) -> None:
+    with pytest.raises(ValidationError):
+        await calls_store.save_call(call("CA1", 1.0, caller_digits="1"))
+
+
 async def test_calls_go_with_their_workspace(calls_store: Store) -> None:
     await calls_store.save_call(call("CA1", 1.0))
     await calls_store.save_call(call("CA2", 2.0) | {"workspace_sid": "WS2"})

@@ -13,7 +13,7 @@ from callboard.storage.migrate import current_revision, upgrade
 from callboard.storage.tables import metadata
 from conftest import Database
 
-HEAD = "0003"
+HEAD = "0004"
 
 
 async def test_a_fresh_database_has_no_revision_until_migrated(database: Database) -> None:

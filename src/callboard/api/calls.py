@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -23,13 +22,12 @@ from callboard.api.params import parse_date
 from callboard.api.ports import Record
 from callboard.api.urls import V1, WORKSPACE
 from callboard.core.errors import NotFoundError, ValidationError
+from callboard.storage.calls import searched_digits
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix=f"{WORKSPACE}/calls", tags=["calls"])
 
 MAX_LIMIT = 500
-SCAN_BATCH = 200
-MAX_SCAN = 5000  # records one request reads at most to fill a page the store cannot filter
 Outcome = Literal["completed", "abandoned", "no_agent", "failed", "rejected", "ivr", "callback"]
 
 
@@ -77,54 +75,10 @@ def _held(scope: Scope, record: Record) -> bool:
 
 def _digits(number: str) -> str:
     """The digits a number is searched by: `+34 600-11` and `0034 60011` both give `3460011`."""
-    digits = "".join(c for c in number if c.isdigit()).lstrip("0")
+    digits = searched_digits(number)
     if not digits:
         raise ValidationError(f"{number!r} has no digits to search for", error_id="number_invalid", number=number)
     return digits
-
-
-@dataclass(frozen=True)
-class CallSearch:
-    """The filters the store does not apply: kept calls are read in batches, newest first, until a page is full,
-    the calls are older than `since`, or `MAX_SCAN` records were read."""
-
-    since: float | None = None
-    until: float | None = None
-    digits: str | None = None
-    has_recording: bool | None = None
-
-    def keeps(self, record: Record) -> bool:
-        if self.has_recording is not None and (record.get("recording_path") is not None) != self.has_recording:
-            return False
-        if self.digits is None:
-            return True
-        numbers = (record.get("caller"), record.get("called"))
-        return any(n and "".join(c for c in n if c.isdigit()).endswith(self.digits) for n in numbers)
-
-    async def page(
-        self, scope: Scope, limit: int, cursor: tuple[float | None, str | None], **filters: str | None
-    ) -> tuple[list[Record], Record | None]:
-        """Up to `limit` kept calls and the record to read on from (None: there are no more)."""
-        batch_size = limit if self.digits is None and self.has_recording is None else max(limit, SCAN_BATCH)
-        kept: list[Record] = []
-        scanned = 0
-        while True:
-            batch = await scope.center.store.list_calls(
-                scope.sid, limit=batch_size, before=cursor[0], before_sid=cursor[1], **filters
-            )
-            for record in batch:
-                if self.since is not None and record["started_at"] < self.since:
-                    return kept, None
-                scanned += 1
-                cursor = (record["started_at"], record["sid"])
-                if self.keeps(record):
-                    kept.append(record)
-                    if len(kept) == limit:
-                        return kept, record
-            if len(batch) < batch_size:
-                return kept, None
-            if scanned >= MAX_SCAN:
-                return kept, batch[-1]
 
 
 def _call_not_found(sid: str) -> NotFoundError:
@@ -165,8 +119,7 @@ async def list_calls(
     has_recording: Annotated[bool | None, Query(description="Only recorded calls (true) or unrecorded ones")] = None,
 ) -> dict[str, Any]:
     """Calls newest first. To read on, pass `meta.next_before` as `before` and `meta.next_before_sid` as
-    `before_sid` (both null on the last page). With `number` or `has_recording` a page may hold fewer than
-    `limit` calls (each request reads a bounded number of records): read on while `next_before` is not null."""
+    `before_sid` (both null on the last page)."""
     started_before = parse_date(before, "before")
     meta: dict[str, Any] = {"limit": limit, "before": started_before, "before_sid": before_sid}
     if scope.principal.is_agent:
@@ -174,16 +127,24 @@ async def list_calls(
         if own is None or worker_sid not in (None, own):
             return {"items": [], "meta": {**meta, "next_before": None, "next_before_sid": None}}
         worker_sid = own
-    search = CallSearch(
+    cursor = (started_before, before_sid if started_before is not None else None)
+    until = parse_date(end_date, "end_date")
+    if until is not None and (cursor[0] is None or until <= cursor[0]):
+        cursor = (until, None)
+    records = await scope.center.store.list_calls(
+        scope.sid,
+        limit=limit + 1,
+        before=cursor[0],
+        before_sid=cursor[1],
+        queue_sid=queue_sid,
+        worker_sid=worker_sid,
+        outcome=outcome,
         since=parse_date(start_date, "start_date"),
-        until=parse_date(end_date, "end_date"),
-        digits=_digits(number) if number is not None else None,
+        number_ends=_digits(number) if number is not None else None,
         has_recording=has_recording,
     )
-    cursor = (started_before, before_sid if started_before is not None else None)
-    if search.until is not None and (cursor[0] is None or search.until <= cursor[0]):
-        cursor = (search.until, None)
-    records, last = await search.page(scope, limit, cursor, queue_sid=queue_sid, worker_sid=worker_sid, outcome=outcome)
+    last = records[limit - 1] if len(records) > limit else None
+    records = records[:limit]
     meta["next_before"] = last["started_at"] if last else None
     meta["next_before_sid"] = last["sid"] if last else None
     return {"items": [call_view(scope, r) for r in await with_dispositions(scope, records)], "meta": meta}

@@ -121,6 +121,9 @@ class StorePort(IvrStorePort, Protocol):
         worker_sid: str | None = None,
         outcome: str | None = None,
         callers: Sequence[str] | None = None,
+        since: float | None = None,
+        number_ends: str | None = None,
+        has_recording: bool | None = None,
     ) -> Records: ...
 
     async def create_user(

@@ -30,7 +30,14 @@ OPTIONAL_TIMES = ("answered_at", "enqueued_at", "agent_answered_at", "ended_at")
 DURATIONS = ("wait_seconds", "talk_seconds", "hold_seconds")
 CHOICES = {"direction": DIRECTIONS, "outcome": OUTCOMES, "hangup_by": HANGUP_BY}
 
-FIELDS = frozenset(c.name for c in calls.columns)
+SEARCH_COLUMNS = {"caller": "caller_digits", "called": "called_digits"}  # derived on save, never given or shown
+COLUMNS = frozenset(c.name for c in calls.columns)
+FIELDS = COLUMNS - set(SEARCH_COLUMNS.values())
+
+
+def searched_digits(number: str) -> str:
+    """The digits a number is found by, without leading zeros: `+34 600-11` and `0034 60011` both give `3460011`."""
+    return "".join(c for c in number if c.isdigit()).lstrip("0")
 
 
 def _defaults() -> dict[str, Any]:
@@ -105,8 +112,11 @@ class CallsMixin(StoreBase):
         Raises `ValidationError` on an unknown field or a bad value, `NotFoundError` for an unknown workspace.
         """
         row = call_row(record)
+        for number, column in SEARCH_COLUMNS.items():
+            if number in row:
+                row[column] = searched_digits(row[number])[::-1]
         given = set(row)
-        statement = upsert(self.dialect, calls, keep=FIELDS - given)
+        statement = upsert(self.dialect, calls, keep=COLUMNS - given)
         try:
             async with self._engine.begin() as conn:
                 await conn.execute(statement, [{**_defaults(), **row}])
@@ -132,9 +142,14 @@ class CallsMixin(StoreBase):
         worker_sid: str | None = None,
         outcome: str | None = None,
         callers: Sequence[str] | None = None,
+        since: float | None = None,
+        number_ends: str | None = None,
+        has_recording: bool | None = None,
     ) -> list[dict[str, Any]]:
-        """Calls newest first (by `started_at`, then `sid`), those that started before `before`; `callers`
-        keeps the calls from any of those numbers.
+        """Calls newest first (by `started_at`, then `sid`), those that started before `before` and at or after
+        `since`; `callers` keeps the calls from any of those numbers, `number_ends` those whose caller or called
+        number ends with these digits (as `searched_digits` gives them), `has_recording` the recorded (True) or
+        unrecorded (False) ones.
 
         To read on from the last call of a page, pass its `started_at` as `before` and its `sid` as
         `before_sid`: calls that started at that same instant with a smaller sid follow too.
@@ -143,6 +158,15 @@ class CallsMixin(StoreBase):
             raise ValidationError("limit must not be negative", limit=limit)
         t = calls
         where: list[ColumnElement[bool]] = [t.c.workspace_sid == workspace_sid]
+        if since is not None:
+            where.append(t.c.started_at >= since)
+        if number_ends is not None:
+            if not number_ends.isdigit():
+                raise ValidationError(f"number_ends takes digits, got {number_ends!r}", number_ends=number_ends)
+            start = number_ends[::-1]
+            where.append(or_(t.c.caller_digits.startswith(start), t.c.called_digits.startswith(start)))
+        if has_recording is not None:
+            where.append(t.c.recording_path.is_not(None) if has_recording else t.c.recording_path.is_(None))
         if before is not None:
             if before_sid is None:
                 where.append(t.c.started_at < before)
@@ -159,6 +183,6 @@ class CallsMixin(StoreBase):
 
 
 def _record(row: RowMapping) -> dict[str, Any]:
-    record = dict(row)
+    record = {key: value for key, value in row.items() if key in FIELDS}
     record["attributes"] = dict(record["attributes"] or {})
     return record

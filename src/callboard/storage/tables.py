@@ -226,9 +226,14 @@ calls = Table(
     Column("hangup_by", Text, nullable=True),
     Column("recording_path", Text, nullable=True),
     Column("attributes", Json, nullable=False),
+    # The digits of `caller` and `called` without leading zeros, reversed: "ends with" is then a prefix search.
+    Column("caller_digits", Text, nullable=False, server_default=""),
+    Column("called_digits", Text, nullable=False, server_default=""),
     Index("ix_calls_workspace_sid_started_at", "workspace_sid", "started_at"),
     Index("ix_calls_workspace_sid_queue_sid_started_at", "workspace_sid", "queue_sid", "started_at"),
     Index("ix_calls_workspace_sid_worker_sid_started_at", "workspace_sid", "worker_sid", "started_at"),
+    Index("ix_calls_workspace_sid_caller_digits", "workspace_sid", "caller_digits"),
+    Index("ix_calls_workspace_sid_called_digits", "workspace_sid", "called_digits"),
 )
 
 # The SIP registrar's bindings (RFC 3261 §10), so registered phones stay reachable across a restart.
