@@ -89,3 +89,27 @@ async def test_upgrading_from_0001_keeps_the_data_and_adds_voice(database: Datab
         assert await store.load_sip_bindings() == [{"aor": "sip:alice@cb"}]
     finally:
         await store.close()
+
+
+async def test_upgrading_from_0003_makes_the_calls_already_there_searchable_by_number(database: Database) -> None:
+    store = await database.open()
+    try:
+        await upgrade(store.engine, "0003")
+        await store.save_workspace({"sid": "WS1", "friendly_name": "main"})
+        async with store.engine.begin() as conn:  # calls as 0003 wrote them, without the digits
+            for n, caller, called in ((1, "+34 600 111 222", "+34900100200"), (2, "5550177", "")):
+                await conn.execute(
+                    text(
+                        "INSERT INTO calls (sid, workspace_sid, direction, caller, called, from_uri, to_uri,"
+                        " started_at, wait_seconds, talk_seconds, hold_seconds, attributes)"
+                        " VALUES (:sid, 'WS1', 'inbound', :caller, :called, '', '', :at, 0, 0, 0, '{}')"
+                    ),
+                    {"sid": f"CA{n}", "caller": caller, "called": called, "at": float(n)},
+                )
+        await store.migrate()
+        assert [c["sid"] for c in await store.list_calls("WS1", number_ends="1222")] == ["CA1"]
+        assert [c["sid"] for c in await store.list_calls("WS1", number_ends="100200")] == ["CA1"]
+        assert [c["sid"] for c in await store.list_calls("WS1", number_ends="5550177")] == ["CA2"]
+        assert await store.list_calls("WS1", number_ends="9") == []
+    finally:
+        await store.close()
