@@ -364,7 +364,6 @@ export const en = {
   "adm.queues.post_work_activity_sid": "Activity after wrap-up",
   "adm.queues.waiting": "Waiting options",
   "adm.queues.waitingOf": "Waiting in {name}",
-  "adm.queues.waitingHint": "Music, position and wait announcements, callback, maximum wait (JSON; keys left out take their defaults).",
   "adm.queues.configured": "Configured",
   "adm.queues.defaults": "Defaults",
   "adm.queues.useDefaults": "Back to defaults",

@@ -364,7 +364,6 @@ export const es = {
   "adm.queues.post_work_activity_sid": "Actividad tras el cierre",
   "adm.queues.waiting": "Opciones de espera",
   "adm.queues.waitingOf": "Espera en {name}",
-  "adm.queues.waitingHint": "Música, anuncios de posición y espera, devolución de llamada, espera máxima (JSON; las claves omitidas toman su valor por defecto).",
   "adm.queues.configured": "Configuradas",
   "adm.queues.defaults": "Por defecto",
   "adm.queues.useDefaults": "Volver a los valores por defecto",

@@ -364,7 +364,6 @@ export const ru = {
   "adm.queues.post_work_activity_sid": "Статус после завершения",
   "adm.queues.waiting": "Ожидание",
   "adm.queues.waitingOf": "Ожидание в {name}",
-  "adm.queues.waitingHint": "Музыка, объявления позиции и времени, обратный звонок, максимальное ожидание (JSON; пропущенные ключи берут значения по умолчанию).",
   "adm.queues.configured": "Настроено",
   "adm.queues.defaults": "По умолчанию",
   "adm.queues.useDefaults": "Вернуть по умолчанию",
