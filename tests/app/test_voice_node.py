@@ -225,3 +225,56 @@ async def test_a_planned_callback_retry_survives_a_restart_and_is_made_once(data
             await node.stop()
             await center.stop()
             await store.close()
+
+
+class LaterClock(SystemClock):
+    """The system's time, `offset` seconds on: a node that starts again after a long stop."""
+
+    def __init__(self, offset: float) -> None:
+        self.offset = offset
+
+    def now(self) -> float:
+        return super().now() + self.offset
+
+
+async def test_a_callback_retry_planned_before_a_three_day_stop_is_made_when_the_node_starts(
+    database: Database, tmp_path: Path
+) -> None:
+    clock = SystemClock()
+    store = await database.open()
+    await store.migrate()
+    center = await Center.start(store, clock, timers=False)
+    ws = await center.create_workspace("acme")
+    await center.run(ws.sid, build)
+    workflow = next(iter(ws.workflows))
+    callback = {"callback_number": "803", "callback_retries": 2, "callback_retry_every": 600, "callback_attempt": 1}
+    failed = await center.run(ws.sid, lambda w: w.create_task(workflow, attributes=callback, channel="voice"))
+    node = await VoiceNode.start(settings(tmp_path), center, clock)
+    assert node.routing is not None
+    await node.routing.callback_failed(ws.sid, failed.sid)
+    plan = failed.attributes["callback_retry"]
+    await center.run(ws.sid, lambda w: w.cancel_task(failed.sid, "callback not answered"))
+    await node.stop()
+    await center.stop()
+    await store.close()
+
+    store = await database.open()
+    later = LaterClock(3 * 86_400)
+    center = await Center.start(store, later, timers=False)
+    node = await VoiceNode.start(settings(tmp_path), center, later)
+    try:
+        again = center.workspace("acme")
+        for _ in range(100):  # overdue by three days: made at once
+            if plan["sid"] in again.tasks:
+                break
+            await asyncio.sleep(0.05)
+        assert again.tasks[plan["sid"]].attributes == {**callback, "callback_attempt": 2}
+        for _ in range(100):  # and its plan is gone from the store
+            if not await store.list_documents(again.sid, "callback_retry"):
+                break
+            await asyncio.sleep(0.05)
+        assert await store.list_documents(again.sid, "callback_retry") == []
+    finally:
+        await node.stop()
+        await center.stop()
+        await store.close()

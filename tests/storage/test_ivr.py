@@ -271,7 +271,7 @@ async def test_upgrading_from_0002_adds_the_ivr_tables(database: Database) -> No
         await upgrade(store.engine, "0002")
         await store.save_workspace({"sid": "WS1", "friendly_name": "main"})
         await store.migrate()
-        assert await current_revision(store.engine) == "0003"
+        assert await current_revision(store.engine) >= "0003"
         async with store.engine.connect() as conn:
             names = await conn.run_sync(lambda sync: set(inspect(sync).get_table_names()))
         assert {"flow_versions", "ivr_documents", "numbers", "prompts", "closures", "contacts"} <= names

@@ -1,4 +1,4 @@
-"""Callbacks whose customer did not answer, tried again later (the plan kept on the failed task, in the store)."""
+"""Callbacks whose customer did not answer, tried again later (the plan kept in the store until the retry is made)."""
 
 from __future__ import annotations
 
@@ -7,27 +7,25 @@ import logging
 from typing import Any
 
 from callboard.app.center import Center
-from callboard.core import events as ev
 from callboard.core import ids
 from callboard.routing.workspace import Workspace
 
-__all__ = ["RETRY", "CallbackRetries"]
+__all__ = ["PLANS", "RETRY", "CallbackRetries"]
 
 log = logging.getLogger(__name__)
 
 VOICE_CHANNEL = "voice"
 RETRY = "callback_retry"  # a failed callback task's attribute: its planned retry, {"sid": ..., "at": ...}
-RETRY_HORIZON = 86_400.0  # seconds: how far back a starting node looks for planned callback retries
-PAGE = 500  # events or records read at a time (and sids in one IN, under SQLite's parameter limit)
+PLANS = "callback_retry"  # the store's document kind of a retry not made yet, named by the retry's task sid
 
 
 class CallbackRetries:
     """Callbacks to try again: while attempts remain (`callback_retries` after the first), a new task of the same
     workflow, priority and number, `callback_retry_every` seconds after the customer did not answer.
 
-    The plan is kept on the failed task (`callback_retry`: the retry's task sid and when it is due), so the store
-    holds it and the routing engine needs no timer of its own; a starting node looks at the tasks updated in the
-    last day (`resume`) and makes each planned retry whose task does not exist yet, at once if it is overdue.
+    The plan is shown on the failed task (`callback_retry`: the retry's task sid and when it is due) and kept in
+    the store as a document until the retry is made, so the routing engine needs no timer of its own and a node
+    that starts (`resume`) makes every planned retry, at once if it is overdue, however long it was down.
     """
 
     def __init__(self, center: Center) -> None:
@@ -45,31 +43,24 @@ class CallbackRetries:
             return
         due = self.center.clock.now() + float(attributes.get("callback_retry_every", 300))
         attributes[RETRY] = {"sid": ids.new_sid(ids.TASK), "at": due}
+        plan = {"workflow_sid": task.workflow_sid, "priority": task.priority, "attributes": attributes}
+        await self.center.store.put_document(workspace_sid, PLANS, attributes[RETRY]["sid"], plan)
         await self.center.run(workspace_sid, lambda w: w.update_task(task_sid, attributes=attributes))
         self._schedule(workspace_sid, task.workflow_sid, task.priority, attributes)
 
     async def resume(self) -> int:
-        """After a restart: schedules the retries planned in the last day and not yet made. Returns how many."""
-        store, since, resumed = self.center.store, self.center.clock.now() - RETRY_HORIZON, 0
+        """After a restart: schedules the retries planned and not made yet. Returns how many."""
+        store, resumed = self.center.store, 0
         for sid, engine in list(self.center.workspaces().items()):
-            updated: dict[str, None] = {}  # the sids of tasks updated since, in order
-            after: int | None = None
-            while page := await store.events(
-                sid, start=since, after_id=after, event_types=[ev.TASK_UPDATED], limit=PAGE
-            ):
-                updated.update(dict.fromkeys(e.resource_sid for _, e in page))
-                after = page[-1][0]
-            sids = list(updated)
-            for start in range(0, len(sids), PAGE):
-                records, _ = await store.list(sid, "task", filters={"sid": sids[start : start + PAGE]}, limit=PAGE)
-                for record in records:
-                    retry = record["attributes"].get(RETRY)
-                    if not isinstance(retry, dict) or retry["sid"] in engine.tasks or retry["sid"] in self._waiting:
-                        continue
-                    if await store.get(sid, "task", retry["sid"]) is not None:
-                        continue  # made, and finished since
-                    self._schedule(sid, record["workflow_sid"], record["priority"], record["attributes"])
-                    resumed += 1
+            for document in await store.list_documents(sid, PLANS):
+                retry_sid, plan = document["name"], document["body"]
+                if retry_sid in self._waiting:
+                    continue
+                if retry_sid in engine.tasks or await store.get(sid, "task", retry_sid) is not None:
+                    await store.delete_document(sid, PLANS, retry_sid)  # made, the plan's removal was lost
+                    continue
+                self._schedule(sid, plan["workflow_sid"], plan["priority"], plan["attributes"])
+                resumed += 1
         return resumed
 
     def _schedule(self, workspace_sid: str, workflow_sid: str, priority: int, attributes: dict[str, Any]) -> None:
@@ -84,9 +75,13 @@ class CallbackRetries:
         async def later() -> None:
             await asyncio.sleep(max(0.0, due - self.center.clock.now()))
             try:
-                await self.center.run(workspace_sid, make)
-            except Exception:  # the workflow or the workspace went away meanwhile
+                await self.center.run(workspace_sid, make)  # stored when it returns
+            except Exception:  # the workflow or the workspace went away meanwhile: the plan cannot be kept
                 log.exception("callback retry %s not made", retry_sid)
+            try:
+                await self.center.store.delete_document(workspace_sid, PLANS, retry_sid)
+            except Exception:  # the next start finds the retry made and removes its plan then
+                log.exception("callback retry %s: its plan stays in the store", retry_sid)
 
         waiting = asyncio.get_running_loop().create_task(later(), name=f"callback-retry-{retry_sid}")
         self._waiting[retry_sid] = waiting

@@ -22,7 +22,7 @@ from callboard.storage.tables import closures, flow_versions, ivr_documents, num
 from callboard.storage.upsert import upsert
 from callboard.storage.workspaces import WorkspacesMixin
 
-DOCUMENT_KINDS = ("schedule", "number", "queue_waiting", "dispositions")
+DOCUMENT_KINDS = ("schedule", "number", "queue_waiting", "dispositions", "callback_retry")
 PROMPT_SOURCES = ("upload", "tts", "file")
 CLOSURE_SCOPES = ("number", "site")
 PROMPT_RATE = 8000
