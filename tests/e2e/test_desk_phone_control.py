@@ -218,3 +218,4 @@ async def test_the_page_consults_a_colleague_for_a_desk_phones_call_and_complete
     assert record["outcome"] == "completed" and record["worker_sid"] == cc.agents["alice"].worker_sid, record
     [moved] = record["attributes"]["transfers"]
     assert (moved["from_worker_sid"], moved["to"], moved["attended"]) == (cc.agents["alice"].worker_sid, "bob", True)
+    assert record["hold_seconds"] > 0.5, record  # the caller held while alice talked to bob

@@ -232,6 +232,20 @@ class Queueing:
             if isinstance(event, TransferRequest):
                 transfers.put_nowait(event)
 
+        left = False
+
+        def leave() -> None:
+            """The agent's part of the call is over (hung up, or the caller moved on): the time the agent talked
+            and the time the caller spent on hold in it, a consultation's included, go in the record."""
+            nonlocal left
+            if left:
+                return
+            left = True
+            caller.unsubscribe(hear_caller)
+            agent.unsubscribe(hear_agent)
+            record.talk_seconds += b.clock.now() - now
+            record.hold_seconds += hold.seconds()
+
         caller.subscribe(hear_caller)
         agent.subscribe(hear_agent)
         if isinstance(agent, DeskLeg):  # the agent's page steers the call too
@@ -245,12 +259,11 @@ class Queueing:
                 if asked not in done:
                     asked.cancel()
                     break
-                moved = await b.transfers.transfer(call, enqueued, agent, offer, asked.result())
+                moved = await b.transfers.transfer(call, enqueued, agent, offer, asked.result(), leave=leave)
                 if moved is FINISHED:
                     return None
                 if isinstance(moved, Enqueued):
-                    record.talk_seconds += b.clock.now() - now
-                    record.hold_seconds += hold.seconds()
+                    leave()
                     return moved
         finally:
             caller.unsubscribe(hear_caller)
@@ -260,8 +273,7 @@ class Queueing:
         await caller.hangup()
         await agent.hangup()
         await b.routing.wrap_up(enqueued.workspace_sid, offer.reservation_sid)
-        record.talk_seconds += b.clock.now() - now
-        record.hold_seconds += hold.seconds()
+        leave()
         await b.finish(call, Outcome.COMPLETED, first.cause, by=by)
         return None
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from callboard.core.errors import CallboardError
@@ -49,15 +50,23 @@ class Transfers:
         self.b2bua = b2bua
 
     async def transfer(
-        self, call: InboundEntry, enqueued: Enqueued, agent: Leg, offer: Offer, asked: TransferRequest
+        self,
+        call: InboundEntry,
+        enqueued: Enqueued,
+        agent: Leg,
+        offer: Offer,
+        asked: TransferRequest,
+        *,
+        leave: Callable[[], None],
     ) -> Enqueued | _Finished | None:
         """The agent's phone transfers the caller. Blind (a REFER) to a queue or an agent, by name: the task moves
         there in the routing engine, the agent goes to wrap-up and is hung up, the caller waits for the next
         agent; to a number: out through the trunk. Attended: see `_attended`. None (the agent keeps the caller)
-        when the target is unknown."""
+        when the target is unknown. `leave` puts the agent's part of the call (talk, hold) in the record: called
+        here when the caller is handed to someone else (FINISHED), before the record is stored."""
         b = self.b2bua
         if asked.attended:
-            return await self._attended(call, enqueued, agent, offer, asked)
+            return await self._attended(call, enqueued, agent, offer, asked, leave)
         if asked.user is None:
             agent.report_transfer(404, asked.refer_id)
             return None
@@ -65,7 +74,7 @@ class Transfers:
             moved = await b.routing.transfer(enqueued.workspace_sid, enqueued.task_sid, asked.user)
         except CallboardError as exc:
             if b.trunk is not None and is_number(asked.user):
-                return await self._out(call, enqueued, agent, offer, asked, asked.user)
+                return await self._out(call, enqueued, agent, offer, asked, asked.user, leave)
             logger.info("call %s: transfer to %s refused: %s", call.record.sid, asked.user, exc)
             agent.report_transfer(404, asked.refer_id)
             return None
@@ -83,7 +92,14 @@ class Transfers:
         return moved
 
     async def _out(
-        self, call: InboundEntry, enqueued: Enqueued, agent: Leg, offer: Offer, asked: TransferRequest, number: str
+        self,
+        call: InboundEntry,
+        enqueued: Enqueued,
+        agent: Leg,
+        offer: Offer,
+        asked: TransferRequest,
+        number: str,
+        leave: Callable[[], None],
     ) -> _Finished | None:
         """A transfer to an outside number: the trunk is called while the agent still holds the caller; once the
         number answers, the caller is connected to it and the agent wraps up. None when it does not answer."""
@@ -98,10 +114,16 @@ class Transfers:
             return None
         agent.report_transfer(200, asked.refer_id)
         moved = {"from_worker_sid": offer.worker_sid, "to": number, "external": True}
-        return await self._hand_over(call, enqueued, agent, offer, outside, moved)
+        return await self._hand_over(call, enqueued, agent, offer, outside, moved, leave)
 
     async def _attended(
-        self, call: InboundEntry, enqueued: Enqueued, agent: Leg, offer: Offer, asked: TransferRequest
+        self,
+        call: InboundEntry,
+        enqueued: Enqueued,
+        agent: Leg,
+        offer: Offer,
+        asked: TransferRequest,
+        leave: Callable[[], None],
     ) -> _Finished | None:
         """The agent talked to a colleague first (their own call through us) and now transfers the caller to
         them, replacing that call: the caller is connected to the colleague's leg, the agent wraps up."""
@@ -109,7 +131,7 @@ class Transfers:
         if consulted is not None:  # the page's consultation: its leg takes the caller
             agent.report_transfer(200, asked.refer_id)
             moved = {"from_worker_sid": offer.worker_sid, "to": asked.user, "attended": True}
-            return await self._hand_over(call, enqueued, agent, offer, consulted, moved)
+            return await self._hand_over(call, enqueued, agent, offer, consulted, moved, leave)
         agent_calls = self.b2bua.agent_calls
         session = agent.replaced_call(asked.refer_id)
         consult = next((c for c in agent_calls.calls.values() if session and c.phone.call is session), None)
@@ -121,13 +143,22 @@ class Transfers:
         moved = {"from_worker_sid": offer.worker_sid, "to": consult.record.called, "attended": True}
         with contextlib.suppress(*LEG_ENDED):
             await consult.phone.hangup()
-        return await self._hand_over(call, enqueued, agent, offer, colleague, moved)
+        return await self._hand_over(call, enqueued, agent, offer, colleague, moved, leave)
 
     async def _hand_over(
-        self, call: InboundEntry, enqueued: Enqueued, agent: Leg, offer: Offer, other: Leg, moved: dict[str, Any]
+        self,
+        call: InboundEntry,
+        enqueued: Enqueued,
+        agent: Leg,
+        offer: Offer,
+        other: Leg,
+        moved: dict[str, Any],
+        leave: Callable[[], None],
     ) -> _Finished:
-        """The agent is done (wrap-up, hung up); the caller talks to `other` until either hangs up."""
+        """The agent is done (wrap-up, hung up; `leave` counts their talk and the caller's hold, a consultation's
+        too); the caller talks to `other` until either hangs up."""
         b, record, caller = self.b2bua, call.record, call.leg
+        leave()
         now = b.clock.now()
         record.attributes.setdefault("transfers", []).append({**moved, "at": now})
         if caller.state is LegState.BRIDGED:
