@@ -29,13 +29,18 @@ def _peers() -> None:
 
 async def test_agent_dials_a_number_from_the_page(tmp_path: Path) -> None:
     trunk_port = free_sip_port()
-    agents: dict[str, Any] = {"alice": {"skills": ["support"], "phone": "webrtc"}}
+    # bob is free too, longest idle in support: the call alice places must not be offered to him, even for a moment.
+    agents: dict[str, Any] = {
+        "bob": {"skills": ["support"], "phone": "webrtc"},
+        "alice": {"skills": ["support"], "phone": "webrtc"},
+    }
     async with call_center(tmp_path, agents=agents, trunk_port=trunk_port) as cc, agent_page(cc, "alice") as page:
         await page.open_line()
         nobody = await page.do("dial", number="nobody")
         assert nobody.json()["error"]["id"] == "dial_target_not_found", nobody.text
         busy = await page.do("dial", number="+15550123")  # alice is offline: no task can be hers
         assert busy.json()["error"]["id"] == "agent_not_available", busy.text
+        await cc.available("bob")
         await cc.available("alice")
         customer = await start_uas(cc, "customer_answer_uas.xml", trunk_port, "customer", pcap=str(AUDIO_PCAP))
         dialed = await page.do("dial", number="+15550123")
@@ -49,6 +54,8 @@ async def test_agent_dials_a_number_from_the_page(tmp_path: Path) -> None:
         task = engine.tasks[placed["task_sid"]]
         assert task.status is TaskStatus.ASSIGNED and task.worker_sid == cc.agents["alice"].worker_sid
         assert task.attributes["direction"] == "outbound" and task.attributes["call_sid"] == placed["call_sid"]
+        offered = [engine.reservations[sid].worker_sid for sid in task.reservations]
+        assert offered == [cc.agents["alice"].worker_sid], offered
         await page.wait_state("idle")  # the customer hangs up after 3 s
         await finish(customer)
         await asyncio.sleep(0.2)

@@ -95,26 +95,27 @@ class CenterRouting:
         return Enqueued(engine.sid, task.sid)
 
     async def outbound_task(self, workspace_sid: str, worker_sid: str, attributes: dict[str, Any]) -> tuple[str, str]:
-        """A task made by the workspace's first workflow and moved to the agent (the engine's known-worker
-        transfer), whose reservation is accepted at once, all in one step of the engine. An agent who is not
-        available (or has no room for a voice task) cannot be given it: the task is canceled."""
+        """A task for the agent alone, in the first of its queues by name (or the workspace's first queue), past
+        the workflow's filters, whose reservation is accepted at once, all in one step of the engine. An agent who
+        is not available (or has no room for a voice task) cannot be given it: the task is canceled."""
 
         def op(w: Workspace) -> tuple[str, str] | None:
             w.worker(worker_sid)
-            workflow = min(w.workflows.values(), key=lambda f: f.friendly_name)
-            task = w.create_task(workflow.sid, attributes=attributes, channel=VOICE_CHANNEL)
+            queues = w.membership.worker_queues.get(worker_sid) or set(w.queues)
+            queue = min(queues, key=lambda sid: w.queues[sid].friendly_name)
+            task = w.create_task(
+                _first_workflow(w), attributes=attributes, channel=VOICE_CHANNEL, queue_sid=queue, worker_sid=worker_sid
+            )
             reservation = _pending_for(w, task.sid, worker_sid)
-            if reservation is None and task.is_waiting and task.queue_sid is not None:
-                w.transfer_task(task.sid, worker_sid=worker_sid)
-                reservation = _pending_for(w, task.sid, worker_sid)
             if reservation is None:
                 w.cancel_task(task.sid, "agent not available for an outbound call")
                 return None
             w.accept_reservation(reservation)
             return task.sid, reservation
 
-        if not self.center.workspace(workspace_sid).workflows:
-            raise ConflictError("the workspace has no workflow", error_id="agent_not_available")
+        engine = self.center.workspace(workspace_sid)
+        if not engine.workflows or not engine.queues:
+            raise ConflictError("the workspace has no workflow or no queue", error_id="agent_not_available")
         made = await self.center.run(workspace_sid, op)
         if made is None:
             raise ConflictError(
@@ -123,16 +124,13 @@ class CenterRouting:
         return made
 
     async def queue_task(self, workspace_sid: str, queue: str, attributes: dict[str, Any]) -> Enqueued:
-        """Made by the workspace's first workflow, then moved to the queue if the workflow put it elsewhere."""
+        """A task put straight in the queue named `queue`, past the workflow's filters."""
 
         def op(w: Workspace) -> str:
             found = next((q for q in w.queues.values() if q.friendly_name == queue), None)
             if found is None:
                 raise NotFoundError(f"no queue named {queue!r}", error_id="queue_not_found", name=queue)
-            workflow = min(w.workflows.values(), key=lambda f: f.friendly_name)
-            task = w.create_task(workflow.sid, attributes=attributes, channel=VOICE_CHANNEL)
-            if task.queue_sid != found.sid and task.is_waiting:
-                w.transfer_task(task.sid, queue_sid=found.sid)
+            task = w.create_task(_first_workflow(w), attributes=attributes, channel=VOICE_CHANNEL, queue_sid=found.sid)
             return task.sid
 
         if not self.center.workspace(workspace_sid).workflows:
@@ -339,3 +337,8 @@ async def release_orphans(center: Center, live_calls: set[str]) -> int:
 
         released += await center.run(sid, op)
     return released
+
+
+def _first_workflow(w: Workspace) -> str:
+    """The workflow a task put straight in a queue is made by (for its reservation timeout and reports)."""
+    return min(w.workflows.values(), key=lambda f: f.friendly_name).sid

@@ -50,12 +50,23 @@ class Workspace(Offers):
         priority: int = 0,
         timeout: float = DEFAULT_TASK_TIMEOUT,
         sid: str | None = None,
+        queue_sid: str | None = None,
+        worker_sid: str | None = None,
     ) -> Task:
+        """A new task, routed by the workflow's filters; or, with `queue_sid`, put straight in that queue (for
+        `worker_sid` alone, if given), past the filters, as a transfer does: a call an agent places, a consultation
+        of a queue. It is then offered in the same step, to nobody else."""
         workflow = self.workflow(workflow_sid)
         if channel not in self.channels:
             raise ValidationError(f"unknown task channel {channel!r}", error_id="task_channel_not_found")
         if timeout <= 0:
             raise ValidationError("timeout must be > 0", field="timeout")
+        if worker_sid is not None and queue_sid is None:
+            raise ValidationError("a task for a worker needs its queue", error_id="transfer_target_missing")
+        forced = None
+        if queue_sid is not None:
+            known = self.worker(worker_sid).sid if worker_sid is not None else None
+            forced = Target(self.queue(queue_sid).sid, known_worker_sid=known)
         now = self.clock.now()
         task = Task(
             sid=sid or ids.new_sid(ids.TASK),
@@ -68,12 +79,17 @@ class Workspace(Offers):
             date_updated=now,
             seq=next(self._seq),
         )
-        self._check_routable(workflow, task)
+        if forced is None:
+            self._check_routable(workflow, task)
         self.tasks[task.sid] = task
         self._emit_data(ev.TASK_CREATED, "task", task.sid, self._task_data(task, now), now)
         self._offer_first = task  # the TTL deadline is pushed when it could fire first (`_arm_ttl`)
         try:
-            self._route(task)
+            if forced is None:
+                self._route(task)
+            else:
+                task.date_entered_workflow = now
+                self._enter_step(task, forced, filter_index=None, target_index=0)
         finally:
             placed, self._offer_first = self._offer_first is None, None
         if placed and not self._dirty_workers and not self._dirty_tasks:
