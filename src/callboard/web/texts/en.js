@@ -222,6 +222,7 @@ export const en = {
   "error.agent_not_available": "Go Ready (with room for a call) to call out.",
   "help.hold": "Hold or resume the call",
   "help.mute": "Mute or unmute your microphone",
+  "help.browserOnly": "in the browser: a desk phone mutes and dials on the phone",
   "help.keypad": "Show or hide the keypad",
   "help.transfer": "Transfer the call",
   "help.digits": "In a call: send that digit to the caller",

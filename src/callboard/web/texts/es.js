@@ -222,6 +222,7 @@ export const es = {
   "error.agent_not_available": "Ponte Disponible (con sitio para una llamada) para llamar.",
   "help.hold": "Poner en espera o recuperar la llamada",
   "help.mute": "Silenciar o activar el micrófono",
+  "help.browserOnly": "en el navegador: un teléfono de escritorio silencia y marca en el propio teléfono",
   "help.keypad": "Mostrar u ocultar el teclado",
   "help.transfer": "Transferir la llamada",
   "help.digits": "En llamada: enviar ese dígito al cliente",

@@ -1,7 +1,8 @@
 // The agent desktop: the state bar (Ready / Not ready with a reason, time in state), the offers (reservations)
 // with their screen pop, accept and reject, wrap-up with dispositions, and the offers missed and why. Kept
 // live by the stream; keyboard shortcuts are listed in views/help.js. An agent whose worker has `phone: webrtc`
-// answers calls in the page (the softphone, phone.js), the others on their desk phone.
+// answers calls in the page (the softphone, phone.js), the others on their desk phone, whose call the page steers
+// with the same panel and shortcuts (answering and muting stay on the phone).
 import { useCallback, useEffect, useRef, useState } from "preact/hooks";
 import { html } from "../html.js";
 import { all, api, wsPath } from "../api.js";
@@ -12,8 +13,8 @@ import { ErrorBox } from "./error.js";
 import { Offer } from "./offer.js";
 import { MISSED, Missed } from "./missed.js";
 import { customerNumber } from "./screenpop.js";
-import { usePhone } from "../phone.js";
-import { DeskPhone, KEYPAD, Softphone, lineState } from "./softphone.js";
+import { useDeskLine, usePhone } from "../phone.js";
+import { DeskIdle, KEYPAD, Softphone, lineState } from "./softphone.js";
 
 const LIVE = "pending,accepted,wrapping";
 const MISSED_SHOWN = 5;
@@ -34,8 +35,12 @@ export function AgentDesktop({ user, onSignedOut }) {
   const now = useNow();
   const webrtc = !!(worker && worker.attributes && worker.attributes.phone === "webrtc");
   const phone = usePhone(ws, me, webrtc);
+  const desk = useDeskLine(worker && !webrtc ? ws : null, me);
+  // The line the panel and the shortcuts steer: the browser line, else the desk phone's call once read.
+  const active = phone || (desk && desk.line ? desk : null);
+  const onDesk = !phone && !!active;
   const phoneRef = useRef(null);
-  phoneRef.current = phone;
+  phoneRef.current = phone || desk;
 
   const fail = useCallback(
     (exc) => {
@@ -144,7 +149,7 @@ export function AgentDesktop({ user, onSignedOut }) {
   const phoneAction = async (action, body) => {
     if (action === "hangup" || action === "transfer") setKeypad(false);
     try {
-      await phone.act(action, body);
+      await active.act(action, body);
       setError(null);
     } catch (exc) {
       if (action === "transfer") throw exc;
@@ -185,7 +190,7 @@ export function AgentDesktop({ user, onSignedOut }) {
     if (typing(event)) return;
     const pending = reservations.find((r) => r.reservation_status === "pending");
     const talking = reservations.find((r) => r.reservation_status === "accepted");
-    const line = lineState(phone);
+    const line = lineState(active);
     const onCall = line === "talking";
     if (menu && /^[1-9]$/.test(event.key)) {
       event.preventDefault();
@@ -204,25 +209,27 @@ export function AgentDesktop({ user, onSignedOut }) {
       }[event.code]; // not Alt+D, E, F: the browser keeps them
       if (!action) return;
       event.preventDefault();
-      const held = phone && phone.line && phone.line.held;
-      const muted = phone && phone.line && phone.line.muted;
-      const consult = phone && phone.line && phone.line.consult;
+      const held = active && active.line && active.line.held;
+      const muted = active && active.line && active.line.muted;
+      const consult = active && active.line && active.line.consult;
       const consultLive = consult && (consult.state === "talking" || consult.state === "conference");
-      if (action === "consultComplete") consultLive && phone.consultStep("complete");
-      else if (action === "conference") consultLive && phone.consultStep("conference");
-      else if (action === "consultCancel") consultLive && phone.consultStep("cancel");
+      const consulting = !!(consult || (active && active.consulting));
+      if (action === "consultComplete") consultLive && active.consultStep("complete");
+      else if (action === "conference") consultLive && active.consultStep("conference");
+      else if (action === "consultCancel") consultLive && active.consultStep("cancel");
       else if (action === "call") {
         // The softphone's number field: called when it has a number, else focused.
         const field = line === "idle" && document.querySelector("[data-testid=dial-number]");
         if (field && field.value.trim()) document.querySelector("[data-testid=dial-go]").click();
         else if (field) field.focus();
       } else if (action === "ready") setActivity(ready);
-      else if (action === "hold") onCall && phoneAction(held ? "resume" : "hold");
-      else if (action === "mute") onCall && phoneAction(muted ? "unmute" : "mute");
+      else if (action === "hold") onCall && !consulting && phoneAction(held ? "resume" : "hold");
+      else if (action === "mute") onCall && !onDesk && phoneAction(muted ? "unmute" : "mute");
       else if (action === "keypad") onCall && setKeypad(!keypad);
-      else if (action === "transfer") onCall && setTransferring(true);
-      else if (line === "ringing" && action === "accept") phoneAction("answer");
-      else if (line === "ringing" && action === "reject") phoneAction("reject");
+      else if (action === "transfer") onCall && !consulting && setTransferring(true);
+      else if (line === "ringing" && (action === "accept" || action === "reject")) {
+        if (!onDesk) phoneAction(action === "accept" ? "answer" : "reject"); // a desk phone answers on the phone
+      }
       else if (action === "wrapup" && (line === "talking" || line === "connecting")) phoneAction("hangup");
       else if (action === "notReady") setMenu(true);
       else if (action === "wrapup") talking && answer(talking, action);
@@ -327,11 +334,11 @@ export function AgentDesktop({ user, onSignedOut }) {
             </div>`}
       </section>
       <aside class="side side-stack">
-        ${phone
+        ${active
           ? html`<${Softphone}
               ws=${ws}
               me=${me}
-              phone=${phone}
+              phone=${active}
               now=${now}
               keypad=${keypad}
               onKeypad=${setKeypad}
@@ -341,7 +348,7 @@ export function AgentDesktop({ user, onSignedOut }) {
             />`
           : webrtc
             ? null
-            : html`<${DeskPhone} />`}
+            : html`<${DeskIdle} />`}
         <section class="card">
         <h2>${t("agent.today")}</h2>
         <dl class="facts">

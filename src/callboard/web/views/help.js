@@ -1,4 +1,5 @@
-// The keyboard help, opened with "?" or the header's button.
+// The keyboard help, opened with "?" or the header's button. The call keys steer the browser line or the desk
+// phone's call alike; those marked `browser` do nothing for a desk phone (muting and dialing stay on the phone).
 import { useEffect, useRef } from "preact/hooks";
 import { html } from "../html.js";
 import { t } from "../i18n.js";
@@ -13,13 +14,13 @@ export const SHORTCUTS = [
   [["Alt", "T"], "help.extend"],
   [["Alt", "C"], "help.done"],
   [["Alt", "H"], "help.hold"],
-  [["Alt", "M"], "help.mute"],
+  [["Alt", "M"], "help.mute", "browser"],
   [["Alt", "K"], "help.keypad"],
   [["Alt", "B"], "help.transfer"],
   [["Alt", "O"], "help.consultComplete"],
   [["Alt", "J"], "help.conference"],
   [["Alt", "Q"], "help.consultCancel"],
-  [["Alt", "L"], "help.call"],
+  [["Alt", "L"], "help.call", "browser"],
   [["0", "…", "9"], "help.digits"],
   [["?"], "help.help"],
   [["Esc"], "help.close"],
@@ -43,9 +44,12 @@ export function Help({ onClose }) {
       <table class="shortcuts">
         <tbody>
           ${SHORTCUTS.map(
-            ([keys, label]) => html`<tr>
+            ([keys, label, only]) => html`<tr>
               <td class="keys">${keyLabel(keys)}</td>
-              <td>${t(label)}</td>
+              <td>
+                ${t(label)}
+                ${only ? html` <span class="muted small" data-only=${only}>(${t("help.browserOnly")})</span>` : null}
+              </td>
             </tr>`,
           )}
         </tbody>

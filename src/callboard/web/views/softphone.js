@@ -4,12 +4,10 @@
 // number field to call out (click-to-call). An agent on a desk phone gets the same panel for the call on the
 // phone, with the buttons the server can do for it (no answer, reject, mute or dialing: those stay on the
 // phone). The line itself is phone.js; the shortcuts are in views/agent.js.
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useRef, useState } from "preact/hooks";
 import { html } from "../html.js";
-import { me as whoAmI } from "../api.js";
 import { t } from "../i18n.js";
-import { duration, errorText, useNow } from "../format.js";
-import { useDeskLine } from "../phone.js";
+import { duration, errorText } from "../format.js";
 import { TransferDialog } from "./softphone-transfer.js";
 
 export const KEYPAD = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "0", "#"];
@@ -113,37 +111,13 @@ function Dialer({ phone }) {
   </form>`;
 }
 
-// The panel of an agent on a desk phone: the call on the phone as the server sees it, steered from here. The
-// agent is `ws` and `me` when given, else the signed-in user.
-export function DeskPhone({ ws, me } = {}) {
-  const [who, setWho] = useState(ws && me ? { ws, me } : null);
-  useEffect(() => {
-    if (ws && me) setWho({ ws, me });
-    else whoAmI().then((user) => setWho({ ws: user.workspace_sid, me: user.worker_sid }), () => {});
-  }, [ws, me]);
-  const phone = useDeskLine(who && who.ws, who && who.me);
-  const now = useNow();
-  const [keypad, setKeypad] = useState(false);
-  const [transferring, setTransferring] = useState(false);
-  const [error, setError] = useState(null);
-  if (!phone || !phone.line) {
-    return html`<section class="card softphone" data-testid="softphone" data-mode="sip">
-      <h2>${t("phone.title")}</h2>
-      <p class="muted">${t("phone.desk")}</p>
-    </section>`;
-  }
-  const onAction = async (action, body) => {
-    if (action === "hangup" || action === "transfer") setKeypad(false);
-    try {
-      await phone.act(action, body);
-      setError(null);
-    } catch (exc) {
-      if (action === "transfer") throw exc; // the transfer dialog shows it
-      setError(exc);
-    }
-  };
-  return html`<${Softphone} ws=${who.ws} me=${who.me} phone=${phone} now=${now} keypad=${keypad} onKeypad=${setKeypad}
-    transferring=${transferring} onTransfer=${setTransferring} onAction=${onAction} error=${error} />`;
+// The panel of an agent on a desk phone before its line is first read: the desktop (views/agent.js) then shows
+// `Softphone` with the desk phone's line (phone.js `useDeskLine`), steered by the same buttons and shortcuts.
+export function DeskIdle() {
+  return html`<section class="card softphone" data-testid="softphone" data-mode="sip">
+    <h2>${t("phone.title")}</h2>
+    <p class="muted">${t("phone.desk")}</p>
+  </section>`;
 }
 
 export function Softphone({ ws, me, phone, now, keypad, onKeypad, transferring, onTransfer, onAction, error }) {
