@@ -340,6 +340,7 @@ def test_a_caller_talks_to_alice_in_her_page_who_transfers_to_bob(tmp_path: Path
     )
     latencies.append(f"caller heard: {tone_share(heard_by_caller, AGENT_TONE):.2f} of {AGENT_TONE} Hz")
     assert alice.errors == [] and bob.errors == [] and wallboard.errors == []
+    assert int(alice.evaluate("document.body.dataset.ringbacks || 0")) == 0, "ringback on a call she answered"
 
     # Logout closes the line.
     alice_sid = demo.worker("alice")["sid"]

@@ -85,6 +85,7 @@ def test_alice_calls_bob_then_consults_him_and_completes_the_transfer(
     offer = alice.get_by_test_id("offer")
     expect(offer).to_have_attribute("data-status", "accepted", timeout=10_000)  # the dial's own task
     expect(bob_line).to_have_attribute("data-state", "ringing", timeout=15_000)
+    expect(alice.locator("body")).to_have_attribute("data-ringbacks", re.compile(r"^[1-9]"))  # she hears it ring
     bob.get_by_test_id("phone-answer").click()
     expect(line).to_have_attribute("data-state", "talking", timeout=15_000)
     expect(bob_line).to_have_attribute("data-state", "talking", timeout=15_000)

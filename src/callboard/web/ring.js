@@ -47,3 +47,35 @@ export function startRinging(everyMs = 3000) {
   const timer = setInterval(ringOnce, everyMs);
   return () => clearInterval(timer);
 }
+
+// Ringback while a call the agent placed rings at the other end (the line is "connecting"), as a phone makes it
+// on 180 Ringing: 425 Hz, one second on and four off (ETSI ES 201 970). Each cadence counts in
+// <body data-ringbacks>.
+function ringbackOnce() {
+  document.body.dataset.ringbacks = String(Number(document.body.dataset.ringbacks || 0) + 1);
+  const ctx = audio();
+  if (!ctx) return;
+  const gain = ctx.createGain();
+  gain.gain.value = 0.08;
+  gain.connect(ctx.destination);
+  const tone = ctx.createOscillator();
+  tone.frequency.value = 425;
+  tone.connect(gain);
+  const start = ctx.currentTime + 0.01;
+  tone.start(start);
+  tone.stop(start + 1.0);
+}
+
+// Ringback now and every five seconds until the returned function is called.
+export function startRingback() {
+  const once = () => {
+    try {
+      ringbackOnce();
+    } catch {
+      // no audio device: the line state still shows
+    }
+  };
+  once();
+  const timer = setInterval(once, 5000);
+  return () => clearInterval(timer);
+}

@@ -4,11 +4,12 @@
 // number field to call out (click-to-call). An agent on a desk phone gets the same panel for the call on the
 // phone, with the buttons the server can do for it (no answer, reject, mute or dialing: those stay on the
 // phone). The line itself is phone.js; the shortcuts are in views/agent.js.
-import { useRef, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { html } from "../html.js";
 import { t } from "../i18n.js";
 import { duration, errorText } from "../format.js";
 import { TransferDialog } from "./softphone-transfer.js";
+import { startRingback } from "../ring.js";
 
 export const KEYPAD = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "0", "#"];
 
@@ -130,6 +131,10 @@ export function Softphone({ ws, me, phone, now, keypad, onKeypad, transferring, 
   const consulting = !!(phone.consulting || line.consult);
   const press = (digit) => onAction("dtmf", { digits: digit });
   const badge = BADGE[state] || "away";
+  // A call the agent placed rings at the other end: ringback in the page, as a phone makes it (a desk phone
+  // makes its own).
+  const ringingOut = state === "connecting" && !desk && !!(caller && caller.dialed);
+  useEffect(() => (ringingOut ? startRingback() : undefined), [ringingOut]);
   return html`<section class=${`card softphone softphone-${state}`} data-testid="softphone"
     data-mode=${desk ? "sip" : "webrtc"} data-state=${state}>
     <div class="softphone-head">
