@@ -144,10 +144,16 @@ def test_an_agent_on_a_desk_phone_holds_and_transfers_from_the_page(
             expect(offer.get_by_test_id("pop-number")).to_contain_text(CALLER)
             for absent in ("phone-answer", "phone-reject", "phone-hangup"):
                 expect(alice.get_by_test_id(absent)).to_have_count(0)
+            # The offer card has no Accept either (it would take the task without the call), and says so.
+            expect(offer).to_have_attribute("data-desk-call", "true")
+            expect(offer.get_by_test_id("accept")).to_have_count(0)
+            expect(offer.get_by_test_id("answer-on-desk")).to_have_text("Answer it on your desk phone")
+            expect(offer.get_by_test_id("reject")).to_be_visible()
             phones.run(alice_phone.wait_log(r"[Ii]ncoming call"))
             alice.keyboard.press("Alt+a")  # answering is the phone's: the page asks nothing
             shoot(alice, "agent-desk-phone-ringing")
             expect(line).to_have_attribute("data-state", "ringing")
+            expect(offer).to_have_attribute("data-status", "pending")
             expect(alice.get_by_test_id("error")).to_have_count(0)
 
             phones.run(alice_phone.command("accept"))

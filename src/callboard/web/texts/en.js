@@ -43,6 +43,7 @@ export const en = {
   "agent.offers": "Offers and tasks",
   "agent.noOffers": "Nothing offered right now.",
   "agent.noOffersHint": "Go Ready to receive work.",
+  "agent.answerOnDesk": "Answer it on your desk phone",
   "agent.accept": "Accept",
   "agent.reject": "Reject",
   "agent.expiresIn": "Answer within {time}",

@@ -43,6 +43,7 @@ export const es = {
   "agent.offers": "Ofertas y tareas",
   "agent.noOffers": "No hay ofertas ahora.",
   "agent.noOffersHint": "Póngase disponible para recibir trabajo.",
+  "agent.answerOnDesk": "Contéstela en su teléfono de escritorio",
   "agent.accept": "Aceptar",
   "agent.reject": "Rechazar",
   "agent.expiresIn": "Responda en {time}",

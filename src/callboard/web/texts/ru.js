@@ -43,6 +43,7 @@ export const ru = {
   "agent.offers": "Предложения и задачи",
   "agent.noOffers": "Сейчас предложений нет.",
   "agent.noOffersHint": "Перейдите в «Готов», чтобы получать работу.",
+  "agent.answerOnDesk": "Ответьте на настольном телефоне",
   "agent.accept": "Принять",
   "agent.reject": "Отклонить",
   "agent.expiresIn": "Ответьте в течение {time}",

@@ -19,6 +19,10 @@ import { DeskIdle, KEYPAD, Softphone, lineState } from "./softphone.js";
 const LIVE = "pending,accepted,wrapping";
 const MISSED_SHOWN = 5;
 
+// The offer rings a call on the agent's desk phone (offer.js says so on its card): it is answered there.
+const deskCall = (reservation) =>
+  !!document.querySelector(`[data-testid=offer][data-sid="${reservation.sid}"][data-desk-call=true]`);
+
 export function AgentDesktop({ user, onSignedOut }) {
   const ws = user.workspace_sid;
   const me = user.worker_sid;
@@ -233,7 +237,7 @@ export function AgentDesktop({ user, onSignedOut }) {
       else if (action === "wrapup" && (line === "talking" || line === "connecting")) phoneAction("hangup");
       else if (action === "notReady") setMenu(true);
       else if (action === "wrapup") talking && answer(talking, action);
-      else if (pending) answer(pending, action);
+      else if (pending && !(action === "accept" && deskCall(pending))) answer(pending, action);
     }
   };
   useEffect(() => {
@@ -322,6 +326,7 @@ export function AgentDesktop({ user, onSignedOut }) {
                   primary=${r.sid === firstWrapping}
                   onAnswer=${answer}
                   onPhone=${viaPhone(r, "accept") !== null}
+                  desk=${!!worker && !webrtc}
                   onUpdate=${updated}
                   onDone=${loadReservations}
                   fail=${fail}

@@ -10,7 +10,8 @@ import { ScreenPop } from "./screenpop.js";
 import { WrapUp } from "./wrapup.js";
 
 export function Offer(props) {
-  const { ws, reservation: r, now, onAnswer, onPhone } = props; // onPhone: it rings the softphone
+  // onPhone: it rings the softphone; desk: the agent takes calls on a desk phone
+  const { ws, reservation: r, now, onAnswer, onPhone, desk } = props;
   const [task, setTask] = useState(null);
   useEffect(() => {
     api.get(wsPath(ws, `/tasks/${r.task_sid}`)).then(setTask, () => setTask(null));
@@ -21,9 +22,12 @@ export function Offer(props) {
   // The agent's own call out (click-to-call) is given to it accepted at once: it never rings.
   const own = !!(task && task.attributes && task.attributes.manual_dial);
   useEffect(() => (pending && !own ? startRinging() : undefined), [pending, own]);
+  // A call ringing the agent's desk phone is answered there: accepting it here would take the task without
+  // the call. Rejecting it stops the phone ringing.
+  const deskCall = !!(desk && task && task.attributes && task.attributes.call_sid);
 
   return html`<li class=${`offer offer-${status}`} data-testid="offer" data-sid=${r.sid} data-status=${status}
-    data-ringing=${pending ? "true" : "false"}>
+    data-ringing=${pending ? "true" : "false"} data-desk-call=${deskCall ? "true" : "false"}>
     <div class="offer-head">
       <span class="chip">${channelName(r.task_channel)}</span>
       <span class=${`badge badge-${pending ? "offered" : "busy"}`} data-testid="offer-status"
@@ -35,10 +39,13 @@ export function Offer(props) {
         ${pending && r.timeout_at
           ? html`<span class="countdown">${t("agent.expiresIn", { time: duration(r.timeout_at - now) })}</span>`
           : null}
+        ${pending && deskCall ? html`<span class="muted small" data-testid="answer-on-desk">${t("agent.answerOnDesk")}</span>` : null}
         ${pending
-          ? html`<button class="btn btn-ready" data-testid="accept" onClick=${() => onAnswer(r, "accept")} title="Alt+A">
-                ${onPhone ? t("phone.answer") : t("agent.accept")}
-              </button>
+          ? html`${deskCall
+                ? null
+                : html`<button class="btn btn-ready" data-testid="accept" onClick=${() => onAnswer(r, "accept")} title="Alt+A">
+                    ${onPhone ? t("phone.answer") : t("agent.accept")}
+                  </button>`}
               <button class="btn btn-danger" data-testid="reject" onClick=${() => onAnswer(r, "reject")} title="Alt+X">
                 ${t("agent.reject")}
               </button>`
