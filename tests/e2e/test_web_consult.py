@@ -128,6 +128,19 @@ def test_alice_calls_bob_then_consults_him_and_completes_the_transfer(
         )
         expect(line).to_have_attribute("data-state", "talking")
 
+        # Consult bob, then cancel while his page rings: the ring stops, alice has the caller back, no error.
+        alice.get_by_test_id("phone-transfer").click()
+        dialog.locator("[data-testid=consult-pick][data-target=bob]").click()
+        expect(bob_line).to_have_attribute("data-state", "ringing", timeout=30_000)
+        expect(consult).to_have_attribute("data-state", "dialing")
+        expect(alice.get_by_test_id("held")).to_be_visible()
+        alice.keyboard.press("Alt+q")
+        expect(bob_line).to_have_attribute("data-state", "idle", timeout=15_000)
+        expect(consult).to_have_count(0, timeout=15_000)
+        expect(alice.get_by_test_id("held")).to_be_hidden(timeout=10_000)
+        expect(line).to_have_attribute("data-state", "talking")
+        wait_heard(alice, CALLER_TONE)
+
         # Consult bob, picked from the directory: the caller is held and bob's page rings with the caller.
         alice.get_by_test_id("phone-transfer").click()
         dialog.locator("[data-testid=consult-pick][data-target=bob]").click()

@@ -124,3 +124,30 @@ async def test_the_agents_call_ending_while_the_target_rings_stops_the_ring() ->
     with pytest.raises(LegEndedError):
         await consulting
     assert stopped == [True] and call.consultation.state == "ended"
+
+
+async def test_a_consultation_canceled_while_the_target_rings_stops_the_ring_and_gives_the_caller_back() -> None:
+    call = Call()
+    ringing = asyncio.get_running_loop().create_future()
+    stopped: list[bool] = []
+
+    async def dial() -> Leg:
+        try:
+            return await ringing
+        except asyncio.CancelledError:
+            stopped.append(True)
+            raise
+
+    consulting = asyncio.ensure_future(call.consultation.call(dial))
+    for _ in range(3):  # the target rings
+        await asyncio.sleep(0)
+    assert call.agent.far_end_held and call.consultation.state == "dialing"
+    await call.consultation.cancel()
+    with pytest.raises(InvalidStateError) as canceled:
+        await consulting
+    assert canceled.value.error_id == "consult_canceled"
+    assert stopped == [True] and call.consultation.state == "ended"
+    assert call.agent.state is not LegState.ENDED and not call.agent.far_end_held
+    assert call.caller.peer is call.agent and near(call.talk(), (AGENT, CALLER, 0))
+    with pytest.raises(InvalidStateError):
+        Consultation.of(call.agent)  # none going on: a new one may start

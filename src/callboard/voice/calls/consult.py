@@ -42,9 +42,10 @@ class Consultation:
         self.agent = agent
         self.target = target
         self.leg: Leg | None = None
-        self.state = "dialing"  # dialing, talking, conference, completing, ended
+        self.state = "dialing"  # dialing, talking, conference, completing, ended (canceled: while it rang)
         self._bridge: Bridge | None = None
         self.conference: CallConference | None = None
+        self._dialing: asyncio.Future[Leg] | None = None  # while the target rings
 
     @classmethod
     async def start(cls, agent: SteeredLeg, target: str, dial: Callable[[], Awaitable[Leg]]) -> Consultation:
@@ -72,16 +73,22 @@ class Consultation:
         """Holds the caller and calls the target; the agent talks to it once it answers. On failure the caller
         is taken back off hold and the error raised (`DialError`, `NotFoundError`, ...)."""
         self.agent.hold_caller(True)
-        dialing = asyncio.ensure_future(dial())
+        dialing = self._dialing = asyncio.ensure_future(dial())
         gone = asyncio.ensure_future(self.agent.wait_ended())
         try:
             await asyncio.wait({dialing, gone}, return_when=asyncio.FIRST_COMPLETED)
         finally:
+            self._dialing = None
             gone.cancel()
             if not dialing.done():  # the call ended while the target rang (or the request went away)
                 dialing.cancel()
                 await asyncio.gather(dialing, return_exceptions=True)
         if dialing.cancelled():
+            if self.state == "canceled" and self.agent.state is not LegState.ENDED:
+                self.state = "ended"
+                self._resume_caller()
+                message = f"{self.agent!r} canceled the consultation while {self.target} rang"
+                raise InvalidStateError(message, error_id="consult_canceled", state="ended")
             self.state = "ended"
             raise LegEndedError(f"{self.agent!r} ended while {self.target} rang", state="ended")
         try:
@@ -121,7 +128,12 @@ class Consultation:
             self.agent.hold_caller(False)  # the owner's hold bridges the caller and the agent again
 
     async def cancel(self) -> None:
-        """Ends the call to the target; the agent has the caller back."""
+        """Ends the call to the target, ringing or answered; the agent has the caller back. While it rings, the
+        ringing stops and the request that started the consultation ends with `consult_canceled`."""
+        if self.state == "dialing" and self._dialing is not None:
+            self.state = "canceled"
+            self._dialing.cancel()
+            return
         self._require("talking", "conference")
         self.state = "ended"
         self._end_talk()

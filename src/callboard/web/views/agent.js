@@ -220,7 +220,7 @@ export function AgentDesktop({ user, onSignedOut }) {
       const consulting = !!(consult || (active && active.consulting));
       if (action === "consultComplete") consultLive && active.consultStep("complete");
       else if (action === "conference") consultLive && active.consultStep("conference");
-      else if (action === "consultCancel") consultLive && active.consultStep("cancel");
+      else if (action === "consultCancel") consulting && active.consultStep("cancel"); // ringing, too
       else if (action === "call") {
         // The softphone's number field: called when it has a number, else focused.
         const field = line === "idle" && document.querySelector("[data-testid=dial-number]");

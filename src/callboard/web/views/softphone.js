@@ -35,7 +35,9 @@ function Consultation({ phone }) {
   const consult = (phone.line && phone.line.consult) || null;
   const calling = phone.consulting;
   const [busy, setBusy] = useState(false);
-  if (!consult && !calling && !phone.consultError) return null;
+  // A consultation the agent canceled while it rang ends its call request with consult_canceled: no error.
+  const error = phone.consultError && phone.consultError.id !== "consult_canceled" ? phone.consultError : null;
+  if (!consult && !calling && !error) return null;
   const state = consult ? consult.state : calling ? "dialing" : "failed";
   const target = consult ? consult.target : calling;
   const step = async (name) => {
@@ -44,6 +46,7 @@ function Consultation({ phone }) {
     setBusy(false);
   };
   const live = consult && (consult.state === "talking" || consult.state === "conference");
+  const ringing = !live && (state === "dialing");
   return html`<div class="consult" data-testid="consult" data-state=${state} role="status">
     ${target
       ? html`<div class="consult-head">
@@ -51,7 +54,15 @@ function Consultation({ phone }) {
           <span class="chip" data-testid="consult-state">${t(`phone.consultState.${state}`)}</span>
         </div>`
       : null}
-    <${PhoneError} error=${phone.consultError} testid="consult-error" />
+    <${PhoneError} error=${error} testid="consult-error" />
+    ${ringing
+      ? html`<div class="phone-actions consult-actions">
+          <button class="btn btn-danger" data-testid="consult-cancel" disabled=${busy} onClick=${() => step("cancel")}
+            title="Alt+Q">
+            ${t("phone.consultCancel")} <kbd>Alt+Q</kbd>
+          </button>
+        </div>`
+      : null}
     ${live
       ? html`<div class="phone-actions consult-actions">
           <button class="btn btn-primary" data-testid="consult-complete" disabled=${busy} onClick=${() => step("complete")}
