@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
 import pytest
 from fastapi import FastAPI
 
@@ -206,3 +207,26 @@ async def test_an_agent_on_a_desk_phone_has_a_line_between_calls_and_answers_on_
 async def test_without_a_voice_node_the_phone_is_unavailable(seed: Seed) -> None:
     response = await seed.agent.post(seed.url(f"/workers/{seed.alice}/phone"), json={"type": "offer", "sdp": "v=0"})
     assert (response.status_code, error_id(response)) == (503, "phone_unavailable")
+
+
+TURN = {"urls": ["turn:turn.example.net:3478"], "username": "callboard", "credential": "s3cret"}
+
+
+async def test_the_page_reads_the_ice_servers_of_its_line(seed: Seed, api: FastAPI, client: httpx.AsyncClient) -> None:
+    api.state.ice_servers = [{"urls": ["stun:stun.example.net:3478"]}, TURN]
+    alice, bob = seed.url(f"/workers/{seed.alice}/phone/config"), seed.url(f"/workers/{seed.bob}/phone/config")
+    config = await seed.agent.get(alice)
+    assert config.status_code == 200, config.text
+    assert config.json() == {"ice_servers": [{"urls": ["stun:stun.example.net:3478"]}, TURN]}
+    assert config.headers["cache-control"] == "no-store"  # TURN credentials stay out of caches
+    assert (await seed.supervisor.get(alice)).json()["ice_servers"][1]["credential"] == "s3cret"
+    assert (await seed.admin.get(bob)).status_code == 200
+    assert (await seed.agent.get(bob)).status_code == 403  # an agent gets them for its own line only
+    assert (await client.get(alice)).status_code == 401
+    missing = await seed.supervisor.get(seed.url("/workers/WKnobody/phone/config"))
+    assert (missing.status_code, error_id(missing)) == (404, "worker_not_found")
+
+
+async def test_without_ice_servers_the_page_uses_none(seed: Seed) -> None:
+    config = await seed.agent.get(seed.url(f"/workers/{seed.alice}/phone/config"))
+    assert config.json() == {"ice_servers": []}  # a LAN: host candidates only, with or without a voice node

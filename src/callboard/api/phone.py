@@ -8,13 +8,17 @@ the line. Any other agent takes calls on their desk phone (registered SIP phones
 (`device: "sip"`) and steers it through the server, which holds, transfers and hangs up on the call's legs;
 answering, declining and muting stay on the phone (409 `answer_on_phone`, `mute_on_phone`). Only the agent
 opens, closes and answers their own line; staff may also steer a call on it (hold, hang up, transfer).
+
+Before it builds its peer connection the page reads `GET .../phone/config`: the STUN and TURN servers
+(`CALLBOARD_ICE_SERVERS`) the server's side of the line uses too, TURN credentials included, which is why they
+are given only to the signed-in agent and staff, never in a static file.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Protocol
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, Field
 
 from callboard.api.access import Member, Scope
@@ -122,6 +126,24 @@ def steered_line(scope: Member, worker_sid: str) -> str:
 
 Own = Annotated[str, Depends(own_line)]
 Steered = Annotated[str, Depends(steered_line)]
+
+
+def get_ice_servers(request: Request) -> list[dict[str, Any]]:
+    """The ICE servers `app/` put in the application's state (none when it put nothing there)."""
+    servers: list[dict[str, Any]] = getattr(request.app.state, "ice_servers", None) or []
+    return servers
+
+
+IceServers = Annotated[list[dict[str, Any]], Depends(get_ice_servers)]
+
+
+@router.get("/config")
+async def line_config(worker: Steered, servers: IceServers, response: Response) -> dict[str, Any]:
+    """What the page needs to open the line: `ice_servers`, the STUN and TURN servers for its RTCPeerConnection
+    (each `{"urls": [...]}`, TURN with `username` and `credential`), empty on a LAN. Given to the agent and staff,
+    and not to be cached (TURN credentials)."""
+    response.headers["Cache-Control"] = "no-store"
+    return {"ice_servers": [dict(server) for server in servers]}
 
 
 @router.post("")

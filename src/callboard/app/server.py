@@ -72,6 +72,7 @@ async def serve(
             center_file=CenterFile(center, settings.sip_realm),
         )
         app.state.phone = voice.b2bua.phones if voice is not None else None  # agents' lines and desk phones
+        app.state.ice_servers = settings.ice_server_list  # the STUN and TURN servers the pages' lines use
         config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level=settings.log_level)
         server = uvicorn.Server(config)
         side = asyncio.create_task(beside(center, server, voice)) if beside is not None else None

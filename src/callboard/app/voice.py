@@ -28,6 +28,7 @@ from callboard.flows.tts import TextToSpeech
 from callboard.voice.calls.b2bua import B2bua, TrunkRoute
 from callboard.voice.calls.media import MediaSettings
 from callboard.voice.calls.menu import PROMPTS_DIR, MenuFlow, department_menu
+from callboard.voice.calls.webrtc_line import IceServer
 from callboard.voice.media.clock import AsyncioMediaClock
 from callboard.voice.media.playback import Prompt
 from callboard.voice.media.ports import RtpPortPool
@@ -44,7 +45,9 @@ from callboard.voice.sip.transports import TcpTransport, TlsTransport, UdpTransp
 from callboard.voice.sip.uri import SipUri
 from callboard.voice.sip.user_agent import UserAgent
 
-__all__ = ["CenterRouting", "Directory", "StoredBindings", "VoiceNode", "public_address", "release_orphans"]
+__all__ = [
+    "CenterRouting", "Directory", "StoredBindings", "VoiceNode", "ice_servers", "public_address", "release_orphans",
+]  # fmt: skip
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +83,14 @@ def public_address(settings: Settings) -> str:
             return str(probe.getsockname()[0])
         except OSError:
             return "127.0.0.1"
+
+
+def ice_servers(settings: Settings) -> tuple[IceServer, ...]:
+    """The STUN and TURN servers of the WebRTC lines (checked when the settings were read)."""
+    return tuple(
+        IceServer(tuple(server["urls"]), server.get("username"), server.get("credential"))
+        for server in settings.ice_server_list
+    )
 
 
 def _algorithms(names: list[str]) -> list[Algorithm]:
@@ -180,6 +191,11 @@ class VoiceNode:
             trunk=trunk,
         )
         b2bua.callback_failed_prompt = voice.system("callback-failed", "en")
+        # the agents' and the supervisors' browser lines gather from the servers the pages are given
+        b2bua.lines.ice_servers = b2bua.monitoring.lines.ice_servers = ice_servers(settings)
+        if b2bua.lines.ice_servers:
+            urls = [url for server in b2bua.lines.ice_servers for url in server.urls]
+            log.info("WebRTC lines gather ICE candidates from %s", ", ".join(urls))
         assert b2bua.ua is not None
         node = cls(settings, center, b2bua, b2bua.ua, registrar, bindings, directory, stored, media_clock)
         node.ivr, node.voice, node.services, node.routing = ivr, voice, services, routing

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -10,6 +11,12 @@ from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 LogLevel = Literal["critical", "error", "warning", "info", "debug"]
+
+# RFC 7064 / 7065 URIs as browsers and aiortc read them: no IPv6 literals, `?transport=` on TURN only
+ICE_URL = re.compile(
+    r"(?P<scheme>stun|turns?):(?P<host>[A-Za-z0-9.-]+)(:(?P<port>[0-9]{1,5}))?(\?transport=(?P<transport>udp|tcp))?"
+)
+ICE_KEYS = ("urls", "username", "credential")
 
 
 class Settings(BaseSettings):
@@ -84,6 +91,13 @@ class Settings(BaseSettings):
         default='{"language": "en"}',
         description="JSON object of task attributes every inbound call starts with (before the menu's).",
     )
+    ice_servers: str = Field(
+        default="[]",
+        description="JSON list of the STUN and TURN servers of the agents' WebRTC lines, as browsers take them "
+        '(RTCIceServer): [{"urls": "stun:stun.example.net:3478"}, {"urls": ["turn:turn.example.net:3478", '
+        '"turns:turn.example.net:5349"], "username": "callboard", "credential": "secret"}]. The page and the server '
+        "use the same list.",
+    )
 
     @property
     def tts_cache(self) -> Path:
@@ -131,6 +145,17 @@ class Settings(BaseSettings):
             raise ValueError('must be a JSON object, e.g. {"language": "en"}')
         return value
 
+    @property
+    def ice_server_list(self) -> list[dict[str, Any]]:
+        """The ICE servers, each as `{"urls": [...]}` with `username` and `credential` when given."""
+        return parse_ice_servers(self.ice_servers)
+
+    @field_validator("ice_servers")
+    @classmethod
+    def _ice_servers(cls, value: str) -> str:
+        parse_ice_servers(value)
+        return value
+
     @field_validator("sip_trunk")
     @classmethod
     def _sip_uri(cls, value: str | None) -> str | None:
@@ -148,3 +173,58 @@ class Settings(BaseSettings):
     @classmethod
     def _lower_case_level(cls, value: object) -> object:
         return value.lower() if isinstance(value, str) else value
+
+
+def parse_ice_servers(value: str) -> list[dict[str, Any]]:
+    """The servers of a JSON list of RTCIceServer objects (`urls`, a URL or a list of them, and for TURN a
+    `username` and a `credential`), each with its `urls` as a list; `ValueError` says which entry is wrong and
+    why. An empty value is no server."""
+    if not value.strip():
+        return []
+    try:
+        parsed = json.loads(value)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"is not JSON: {exc}") from None
+    if not isinstance(parsed, list):
+        raise ValueError('must be a JSON list of servers, e.g. [{"urls": "stun:stun.example.net:3478"}]')
+    return [_ice_server(index, entry) for index, entry in enumerate(parsed)]
+
+
+def _ice_server(index: int, entry: object) -> dict[str, Any]:
+    where = f"server {index + 1}"
+    if not isinstance(entry, dict):
+        raise ValueError(f'{where} must be an object such as {{"urls": "stun:stun.example.net:3478"}}')
+    unknown = sorted(set(entry) - set(ICE_KEYS))
+    if unknown:
+        raise ValueError(f"{where} has unknown keys {', '.join(unknown)} (allowed: {', '.join(ICE_KEYS)})")
+    urls = entry.get("urls")
+    urls = [urls] if isinstance(urls, str) else urls
+    if not isinstance(urls, list) or not urls or not all(isinstance(url, str) for url in urls):
+        raise ValueError(f"{where} needs `urls`: a stun:, turn: or turns: URL, or a list of them")
+    for url in urls:
+        _ice_url(where, url)
+    server: dict[str, Any] = {"urls": urls}
+    for key in ("username", "credential"):
+        if key in entry:
+            if not isinstance(entry[key], str) or not entry[key]:
+                raise ValueError(f"{where}: `{key}` must be a text")
+            server[key] = entry[key]
+    if any(url.startswith("turn") for url in urls) and not ("username" in server and "credential" in server):
+        raise ValueError(f"{where}: a TURN server needs a `username` and a `credential`")
+    return server
+
+
+def _ice_url(where: str, url: str) -> None:
+    match = ICE_URL.fullmatch(url)
+    if match is None:
+        raise ValueError(
+            f"{where}: {url!r} is not a STUN or TURN URL such as stun:stun.example.net:3478, "
+            "turn:turn.example.net:3478?transport=udp or turns:turn.example.net:5349"
+        )
+    port = match["port"]
+    if port is not None and not 1 <= int(port) <= 65535:
+        raise ValueError(f"{where}: {url!r} has no valid port (1 to 65535)")
+    if match["transport"] is not None and match["scheme"] == "stun":
+        raise ValueError(f"{where}: {url!r}: a STUN URL takes no ?transport=")
+    if match["scheme"] == "turns" and match["transport"] == "udp":
+        raise ValueError(f"{where}: {url!r}: turns: runs over TLS, on TCP")

@@ -1,6 +1,8 @@
 // The agent's softphone line (docs/voice.md, "The softphone in the page"): one RTCPeerConnection to the server
 // with the microphone, opened once after login (non-trickle: the offer is posted after ICE gathering
-// completed), reopened when it fails or the server forgot it, closed (DELETE) at logout. The line's state is
+// completed), reopened when it fails or the server forgot it, closed (DELETE) at logout. Before each opening
+// the page reads GET .../phone/config: the STUN and TURN servers (with TURN credentials) its peer connection
+// gathers candidates from, the same the server's side uses; never kept in a static file. The line's state is
 // read from GET .../phone: at once after each action and reservation event, and every second meanwhile. The
 // caller's audio plays through an <audio> element; a WebAudio analyser keeps what it hears in its
 // data-level (RMS, 0..1) and data-peak-hz, so tests and support can see audio arrives.
@@ -9,7 +11,7 @@ import { api, wsPath } from "./api.js";
 
 const POLL_MS = 1000;
 const REOPEN_MS = 3000;
-const GATHER_MS = 5000;
+const GATHER_MS = 5000; // the longest wait for ICE gathering, as the server waits for its STUN and TURN servers
 const METER_MS = 250;
 
 let agentPhone = null; // the agent's softphone while the desktop shows (the screen pop's call buttons use it)
@@ -27,7 +29,9 @@ export function keepLine(line) {
   return () => lines.delete(line);
 }
 
-// Resolves once ICE gathering completed (or after `ms`: the candidates gathered so far are enough on a LAN).
+// Resolves once ICE gathering completed, or after `ms`: a STUN or TURN server that does not answer keeps
+// gathering going for many seconds, and the candidates gathered by then (host ones at least, which are enough
+// on a LAN, and those of the servers that answered) go in the offer.
 export function gathered(pc, ms) {
   if (pc.iceGatheringState === "complete") return Promise.resolve();
   return new Promise((resolve) => {
@@ -41,10 +45,12 @@ export function gathered(pc, ms) {
   });
 }
 
-// Starts a line: a peer connection sending `mic`, and its offer once ICE gathering completed (non-trickle: the
-// caller posts it whole); `onTrack` gets the remote audio, `onFailed` the connection when it fails.
-export async function negotiate(mic, { onTrack, onFailed }) {
-  const pc = new RTCPeerConnection({ iceServers: [] });
+// Starts a line: a peer connection sending `mic`, gathering from `iceServers` (RTCIceServer objects, as GET
+// .../phone/config gives them; none: host candidates only), and its offer once ICE gathering completed
+// (non-trickle: the caller posts it whole); `onTrack` gets the remote audio, `onFailed` the connection when it
+// fails.
+export async function negotiate(mic, { onTrack, onFailed, iceServers = [] }) {
+  const pc = new RTCPeerConnection({ iceServers });
   for (const track of mic.getAudioTracks()) pc.addTransceiver(track, { direction: "sendrecv" });
   pc.ontrack = (event) => onTrack(new MediaStream([event.track]));
   pc.onconnectionstatechange = () => {
@@ -264,10 +270,12 @@ export class Phone extends AgentLine {
     this.changed();
     this.drop();
     try {
+      const config = await api.get(`${this.path}/config`);
       if (!this.mic) this.mic = await navigator.mediaDevices.getUserMedia({ audio: true, video: false });
       const { pc, offer } = await negotiate(this.mic, {
         onTrack: (stream) => this.sound.play(stream),
         onFailed: (failed) => failed === this.pc && this.reopenLater(),
+        iceServers: config.ice_servers,
       });
       if (this.stopped) {
         pc.close();

@@ -2,10 +2,15 @@
 across calls (as Amazon Connect's persistent connection), so that answering a call costs no negotiation.
 
 The browser offers (non-trickle: its SDP carries every candidate) and the line answers, gathering all of its own
-candidates before it does (aiortc). G.711 is preferred, PCMU then PCMA, so that audio is only G.711 <-> PCM on
-each side; Opus is accepted when the browser offers nothing else. An offer for the agent rings the line
-(`ring`): the page shows it (the reservation events) and the agent answers or rejects it through the API; the
-answered call is a `WebRtcLeg` on the line's audio, which the B2BUA bridges and records as any agent leg.
+candidates before it does (aiortc). With STUN and TURN servers (`IceServer`, the same the page is given) the
+answer also carries the server-reflexive address the STUN server saw (the public address of a server behind a
+1:1 NAT) and a relayed address at the TURN server; aiortc uses the first STUN URL and the first TURN URL it
+supports, and aioice waits at most 5 seconds for their answers, then answers with the candidates it has.
+
+G.711 is preferred, PCMU then PCMA, so that audio is only G.711 <-> PCM on each side; Opus is accepted when the
+browser offers nothing else. An offer for the agent rings the line (`ring`): the page shows it (the reservation
+events) and the agent answers or rejects it through the API; the answered call is a `WebRtcLeg` on the line's
+audio, which the B2BUA bridges and records as any agent leg.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import enum
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,7 +33,7 @@ from callboard.voice.calls.media import MediaSettings
 from callboard.voice.calls.webrtc_audio import LineAudio
 from callboard.voice.calls.webrtc_leg import WebRtcLeg
 
-__all__ = ["LineState", "Ring", "WebRtcLine", "preferred_codecs"]
+__all__ = ["IceServer", "LineState", "Ring", "WebRtcLine", "preferred_codecs"]
 
 logger = logging.getLogger(__name__)
 
@@ -69,6 +75,19 @@ class Ring:
         }  # fmt: skip
 
 
+@dataclass(frozen=True, slots=True)
+class IceServer:
+    """A STUN or TURN server of the lines' ICE, as WebRTC's RTCIceServer has it (`stun:`, `turn:`, `turns:` URLs;
+    TURN with a user name and a credential)."""
+
+    urls: tuple[str, ...]
+    username: str | None = None
+    credential: str | None = None
+
+    def rtc(self) -> RTCIceServer:
+        return RTCIceServer(list(self.urls), self.username, self.credential)
+
+
 def preferred_codecs() -> list[RTCRtpCodecCapability]:
     """aiortc's audio codecs in our order: G.711 first, Opus last."""
     codecs = RTCRtpSender.getCapabilities("audio").codecs
@@ -95,12 +114,11 @@ class WebRtcLine:
 
     @classmethod
     async def open(
-        cls, worker_sid: str, offer: str, settings: MediaSettings, *, ice_servers: list[str] | None = None
+        cls, worker_sid: str, offer: str, settings: MediaSettings, *, ice_servers: Sequence[IceServer] = ()
     ) -> tuple[WebRtcLine, str]:
-        """Answers the browser's offer: the line and the SDP answer, with every candidate in it. Raises
-        `ValidationError` for an offer with no audio we can use."""
-        servers = [RTCIceServer(url) for url in ice_servers or []]
-        pc = RTCPeerConnection(RTCConfiguration(iceServers=servers))
+        """Answers the browser's offer: the line and the SDP answer, with every candidate in it (those from
+        `ice_servers` too). Raises `ValidationError` for an offer with no audio we can use."""
+        pc = RTCPeerConnection(RTCConfiguration(iceServers=[server.rtc() for server in ice_servers]))
         audio = LineAudio()
         line = cls(worker_sid, settings, pc, audio)
         transceiver = pc.addTransceiver(audio.track, direction="sendrecv")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from callboard.core.errors import InvalidStateError, NotFoundError, ValidationError
@@ -13,7 +13,7 @@ from callboard.voice.calls.consult import Consultation
 from callboard.voice.calls.events import DTMF_SYMBOLS
 from callboard.voice.calls.leg import Leg
 from callboard.voice.calls.media import MediaSettings
-from callboard.voice.calls.webrtc_line import Ring, WebRtcLine
+from callboard.voice.calls.webrtc_line import IceServer, Ring, WebRtcLine
 
 if TYPE_CHECKING:
     from callboard.voice.calls.monitoring import Monitoring
@@ -29,9 +29,9 @@ DIGIT_GAP = 0.2  # seconds between digits: a 100 ms digit, its end packets and a
 class WebRtcLines:
     """Each worker's line (one at a time: a new one replaces the old, as when the page is reloaded)."""
 
-    def __init__(self, settings: MediaSettings, *, ice_servers: list[str] | None = None) -> None:
+    def __init__(self, settings: MediaSettings, *, ice_servers: Sequence[IceServer] = ()) -> None:
         self.settings = settings
-        self.ice_servers = list(ice_servers or [])
+        self.ice_servers = tuple(ice_servers)  # the STUN and TURN servers each new line gathers candidates from
         self.lines: dict[str, WebRtcLine] = {}
         self.monitoring: Monitoring | None = None  # supervisors on live calls (the API's monitor port)
         # calls a colleague, a queue or a number for a consultation of a call (the B2BUA's `dial_colleague`)
