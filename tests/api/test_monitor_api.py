@@ -109,3 +109,17 @@ async def test_agents_may_not_and_bad_requests(seed: Seed, monitoring: FakeMonit
 async def test_without_a_voice_node_monitoring_is_unavailable(seed: Seed) -> None:
     response = await seed.supervisor.post(seed.url("/calls/CA1/monitor"), json={"mode": "listen"})
     assert (response.status_code, error_id(response)) == (503, "phone_unavailable")
+
+
+async def test_the_supervisor_page_reads_the_ice_servers_of_its_line(seed: Seed, api: FastAPI) -> None:
+    turn = {"urls": ["turn:turn.example.net:3478"], "username": "callboard", "credential": "s3cret"}
+    api.state.ice_servers = [turn]
+    path = seed.url("/monitor/line/config")
+    config = await seed.supervisor.get(path)
+    assert config.status_code == 200, config.text
+    assert config.json() == {"ice_servers": [turn]} and config.headers["cache-control"] == "no-store"
+    assert (await seed.admin.get(path)).json() == {"ice_servers": [turn]}
+    denied = await seed.agent.get(path)
+    assert (denied.status_code, error_id(denied)) == (403, "permission_denied")
+    api.state.ice_servers = []
+    assert (await seed.supervisor.get(path)).json() == {"ice_servers": []}

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Protocol
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, Field
 
 from callboard.api.access import StaffScope
 from callboard.api.errors import ServiceUnavailableError
+from callboard.api.phone import IceServers
 from callboard.api.urls import WORKSPACE
 from callboard.core.errors import NotFoundError
 
@@ -73,6 +74,14 @@ async def open_line(body: LineOffer, scope: StaffScope, monitor: Monitor) -> dic
     user = scope.principal.user_id
     answer = await monitor.open_line(user, body.sdp)
     return {"type": "answer", "sdp": answer, "line": monitor.line_view(user)}
+
+
+@router.get("/monitor/line/config")
+async def line_config(scope: StaffScope, servers: IceServers, response: Response) -> dict[str, Any]:
+    """What the supervisor's page needs to open its line: `ice_servers`, as `.../phone/config` gives an agent's
+    page (not to be cached: TURN credentials)."""
+    response.headers["Cache-Control"] = "no-store"
+    return {"ice_servers": [dict(server) for server in servers]}
 
 
 @router.get("/monitor/line")

@@ -54,9 +54,11 @@ export class MonitorLine {
     try {
       if (!this.mic) this.mic = await navigator.mediaDevices.getUserMedia({ audio: true, video: false });
       if (!this.sound) this.sound = new LineAudio("monitor-audio");
+      const config = await api.get(`${this.path}/config`); // the STUN and TURN servers, as an agent's line has
       const { pc, offer } = await negotiate(this.mic, {
         onTrack: (stream) => this.sound && this.sound.play(stream),
         onFailed: (failed) => failed === this.pc && this.lost(),
+        iceServers: config.ice_servers,
       });
       if (this.stopped) {
         pc.close();
