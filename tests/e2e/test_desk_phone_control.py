@@ -20,6 +20,7 @@ from audio import SILENCE_RMS, read_wav, rms, tone_share, write_alaw, write_tone
 from baresip import BaresipPhone, baresip_phone, require_baresip
 from call_center import AUDIO_PCAP, CallCenter, call_center, dtmf_pcap, finish
 from sipp import LOOPBACK, require_sipp
+from test_webrtc_agent import LineClient
 from test_webrtc_monitor import HEARD, NOT_HEARD, CallerEar, during
 
 from callboard.api.app import create_api
@@ -40,38 +41,13 @@ def _peers() -> None:
     require_peer("sipp pcaps", AUDIO_PCAP is not None and dtmf_pcap("2") is not None, "sip-tester's pcaps")
 
 
-class DeskPage:
-    """An agent's page for an agent on a desk phone: its API client and its worker's phone URL."""
-
-    def __init__(self, client: httpx.AsyncClient, url: str) -> None:
-        self.client, self.url = client, url
-
-    async def line(self) -> dict[str, Any]:
-        response = await self.client.get(self.url)
-        assert response.status_code == 200, response.text
-        body: dict[str, Any] = response.json()
-        return body
-
-    async def wait_state(self, state: str) -> dict[str, Any]:
-        """Polls the line (as the page does each second and on reservation events) until it is in `state`."""
-        for _ in range(300):
-            line = await self.line()
-            if line["state"] == state:
-                return line
-            await asyncio.sleep(0.05)
-        raise AssertionError(f"the desk phone's line is {line}, not {state}")
-
-    async def do(self, action: str, **body: Any) -> httpx.Response:
-        return await self.client.post(f"{self.url}/{action}", json=body or None)
-
-
 @asynccontextmanager
-async def desk_agents(cc: CallCenter, tmp_path: Path) -> AsyncIterator[dict[str, tuple[DeskPage, BaresipPhone]]]:
+async def desk_agents(cc: CallCenter, tmp_path: Path) -> AsyncIterator[dict[str, tuple[LineClient, BaresipPhone]]]:
     """alice's and bob's baresip phones, registered and auto-answering, and their pages against the node's API."""
     app = create_api(cc.center, recordings_dir=cc.recordings)
     app.state.phone = cc.node.b2bua.phones
     transport = httpx.ASGITransport(app=app)
-    agents: dict[str, tuple[DeskPage, BaresipPhone]] = {}
+    agents: dict[str, tuple[LineClient, BaresipPhone]] = {}
     async with AsyncExitStack() as stack:
         for name, frequency in (("alice", ALICE_TONE), ("bob", BOB_TONE)):
             voice = write_tone(tmp_path / f"{name}-voice.wav", frequency, 60)
@@ -92,7 +68,7 @@ async def desk_agents(cc: CallCenter, tmp_path: Path) -> AsyncIterator[dict[str,
                 )
             )  # fmt: skip
             url = f"/api/v1/workspaces/{cc.workspace.sid}/workers/{cc.agents[name].worker_sid}/phone"
-            agents[name] = (DeskPage(client, url), phone)
+            agents[name] = (LineClient(client, url), phone)
         yield agents
 
 

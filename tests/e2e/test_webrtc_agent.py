@@ -60,11 +60,36 @@ class ToneTrack(MediaStreamTrack):
         return frame
 
 
-class Page:
+class LineClient:
+    """What an agent's page asks of its worker's phone (`url`, .../workers/{sid}/phone) through the API."""
+
+    def __init__(self, client: httpx.AsyncClient, url: str) -> None:
+        self.client, self.url = client, url
+
+    async def line(self) -> dict[str, Any]:
+        response = await self.client.get(self.url)
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    async def wait_state(self, state: str) -> dict[str, Any]:
+        """Polls the line (as a page would on the stream's reservation events) until it is in `state`."""
+        for _ in range(300):
+            line = await self.line()
+            if line["state"] == state:
+                return line
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"the line is {line['state']}, not {state}")
+
+    async def do(self, action: str, **body: Any) -> httpx.Response:
+        return await self.client.post(f"{self.url}/{action}", json=body or None)
+
+
+class Page(LineClient):
     """The agent's page: its API client and its line's peer connection (which keeps what it hears)."""
 
     def __init__(self, client: httpx.AsyncClient, phone_url: str, tone: float = AGENT_TONE) -> None:
-        self.client, self.url = client, phone_url
+        super().__init__(client, phone_url)
         self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
         self.transceiver = self.pc.addTransceiver(ToneTrack(tone), direction="sendrecv")
         self.heard = array("h")
@@ -88,24 +113,6 @@ class Page:
                 return
             for out in resampler.resample(frame):
                 self.heard.frombytes(bytes(out.planes[0])[: out.samples * 2])
-
-    async def line(self) -> dict[str, Any]:
-        response = await self.client.get(self.url)
-        assert response.status_code == 200, response.text
-        body: dict[str, Any] = response.json()
-        return body
-
-    async def wait_state(self, state: str) -> dict[str, Any]:
-        """Polls the line (as a page would on the stream's reservation events) until it is in `state`."""
-        for _ in range(300):
-            line = await self.line()
-            if line["state"] == state:
-                return line
-            await asyncio.sleep(0.05)
-        raise AssertionError(f"the line is {line['state']}, not {state}")
-
-    async def do(self, action: str, **body: Any) -> httpx.Response:
-        return await self.client.post(f"{self.url}/{action}", json=body or None)
 
     async def close(self) -> None:
         if self._listening is not None:
