@@ -730,16 +730,20 @@ def bench_center(args: argparse.Namespace, workdir: Path, *, overload: bool) -> 
         f"MiB; SIPp callers {callers.cpu_s:.1f} s, phones {phones.cpu_s:.1f} s"
     )
     print(f"load     {load0} at start, {load_average()} at end")
+    # Clean: every call SIPp offered ended as the scenario says (none still up when SIPp stopped), no failure on
+    # either side, and every admitted call completed with an agent and recorded.
+    phones_failed = phones.stat("FailedCall(C)")
+    recorded = stats.get("recorded", 0)
     if overload:
         admitted = ok + failed - refused
-        clean_admitted = failed == 0 and completed == admitted
-        met = refused > 0 and clean_admitted
+        clean_admitted = ok + failed == count and failed == 0 and phones_failed == 0 and completed == admitted
+        met = refused > 0 and clean_admitted and recorded == completed
         print(
             f"target   {rate}/s offered: {refused} refused with 503, {admitted} "
             f"admitted, {completed} completed: {verdict(met)}"
         )
     else:
-        met = rate >= 30 and failed == 0 and completed == ok
+        met = rate >= 30 and ok == count and failed == 0 and phones_failed == 0 and completed == ok == recorded
         print(f"target   >= 30 CPS clean: {verdict(met)}")
     return {"facts": facts, "rate": rate, "count": count, "agents": agents, "ok": ok, "failed": failed,
             "refused": refused, "completed": completed, "server_cpu_s": server_cpu, "cpu_ms_per_call": ms,
