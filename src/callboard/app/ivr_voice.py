@@ -66,7 +66,7 @@ def join(name: str, prompts: list[Prompt]) -> Prompt | None:
         return None
     if len(prompts) == 1:
         return prompts[0]
-    return Prompt(name, sum((p.pcmu for p in prompts), ()), sum((p.pcma for p in prompts), ()))
+    return Prompt.join(name, prompts)
 
 
 def _tone(seconds: float = 0.4, hz: int = 1000) -> Prompt:

@@ -14,13 +14,15 @@ from rtp_session_peers import LOOPBACK, Recorder, get, raw_peer, session_pair
 
 from callboard.core.errors import InvalidStateError
 from callboard.voice.media.bridge import Bridge, BridgeCounters, BridgeSide, DtmfMode, StreamRewriter
+from callboard.voice.media.codecs import G722, codec, stream_encoder
 from callboard.voice.media.dtmf import DtmfDigit
-from callboard.voice.media.g711 import alaw_decode, ulaw_decode, ulaw_encode, ulaw_to_alaw
+from callboard.voice.media.g711 import alaw_decode, alaw_encode, ulaw_decode, ulaw_encode, ulaw_to_alaw
 from callboard.voice.media.rtp import RtpPacket, seq_diff, timestamp_diff
 from callboard.voice.media.session import RtpSession, RtpSessionConfig
 
 PCMU = RtpSessionConfig(payload_type=0, rtp_timeout=None)
 PCMA = RtpSessionConfig(payload_type=8, rtp_timeout=None)
+G722_CONFIG = RtpSessionConfig(payload_type=G722, rtp_timeout=None)
 
 
 def tone(freq: float, samples: int = 160, amplitude: int = 8000) -> bytes:
@@ -170,7 +172,7 @@ class _FakeLeg:
 def test_rewriter_skips_gaps_drops_late_packets_and_restarts_on_jumps() -> None:
     leg = _FakeLeg()
     counters = BridgeCounters()
-    rewriter = StreamRewriter(leg, None, counters)
+    rewriter = StreamRewriter(leg, leg.payload_type, counters)
     frame = b"\xff" * 160
     rewriter.forward(RtpPacket(0, 10, 1600, 7, frame), 0.0)
     rewriter.forward(RtpPacket(0, 12, 1920, 7, frame), 0.04)  # seq 11 lost
@@ -182,9 +184,9 @@ def test_rewriter_skips_gaps_drops_late_packets_and_restarts_on_jumps() -> None:
     assert counters.late == 1 and counters.restarts == 1 and counters.forwarded == 4
 
 
-def test_only_g711_pairs_can_be_bridged() -> None:
-    with pytest.raises(ValueError, match=r"only G\.711"):
-        Bridge(_FakeLeg(0), _FakeLeg(9))
+def test_only_codecs_the_plane_decodes_can_be_transcoded() -> None:
+    with pytest.raises(ValueError, match=r"payload type 18 is not PCMU, PCMA or G\.722"):
+        Bridge(_FakeLeg(0), _FakeLeg(18))
 
 
 async def test_regeneration_failure_is_counted() -> None:
@@ -199,3 +201,52 @@ async def test_regeneration_failure_is_counted() -> None:
     await asyncio.sleep(0)
     assert bridge.counters.dtmf_failures == 1
     bridge.unbridge()
+
+
+def level_at(pcm: bytes, freq: float) -> float:
+    """Amplitude of one frequency component (Goertzel)."""
+    samples = array("h", pcm)
+    coeff = 2 * math.cos(2 * math.pi * freq / 8000)
+    s1 = s2 = 0.0
+    for x in samples:
+        s1, s2 = x + coeff * s1 - s2, s1
+    return 2 * math.sqrt(max(s1 * s1 + s2 * s2 - coeff * s1 * s2, 0.0)) / len(samples)
+
+
+async def test_g722_caller_and_pcma_agent_hear_each_others_tone() -> None:
+    frames = 25
+    async with two_calls(G722_CONFIG, PCMA) as (caller, rec_c, leg_a, _, leg_b, _, agent, rec_agent):
+        bridge = Bridge(leg_a, leg_b)
+        bridge.bridge()
+        phone_encode, phone_decode = codec(G722).encoder(), codec(G722).decoder()  # the G.722 phone's own
+        for i in range(frames):
+            caller.send_frame(phone_encode(tone(440, 160 * (i + 1))[320 * i :]))
+            agent.send_frame(alaw_encode(tone(1000, 160 * (i + 1))[320 * i :]))
+            await asyncio.sleep(0.002)
+        to_agent = [await get(rec_agent.packets) for _ in range(frames)]
+        to_caller = [await get(rec_c.packets) for _ in range(frames)]
+    assert {p.payload_type for p in to_agent} == {8} and {p.payload_type for p in to_caller} == {9}
+    assert bridge.counters.transcoded == 2 * frames
+    heard_by_agent = b"".join(alaw_decode(p.payload) for p in to_agent)[320 * 3 :]
+    heard_by_caller = b"".join(phone_decode(p.payload) for p in to_caller)[320 * 3 :]
+    assert level_at(heard_by_agent, 440) == pytest.approx(8000, rel=0.08)
+    assert level_at(heard_by_caller, 1000) == pytest.approx(8000, rel=0.08)
+    assert level_at(heard_by_caller, 440) < 400 and level_at(heard_by_agent, 1000) < 400
+
+
+async def test_g722_on_both_legs_is_forwarded_byte_for_byte() -> None:
+    async with two_calls(G722_CONFIG, G722_CONFIG) as (caller, _, leg_a, _, leg_b, _, _agent, rec_agent):
+        Bridge(leg_a, leg_b).bridge()
+        sent = codec(G722).encoder()(tone(440))
+        caller.send_frame(sent)
+        assert (await get(rec_agent.packets)).payload == sent  # the phones' wideband audio passes untouched
+
+
+def test_a_g722_rewriter_swapped_to_another_target_encodes_for_it() -> None:
+    leg, inlet = _FakeLeg(9), _FakeLeg(9)
+    rewriter = StreamRewriter(leg, 8, BridgeCounters())
+    rewriter.forward(RtpPacket(8, 1, 160, 7, alaw_encode(tone(440))), 0.0)
+    rewriter.target = inlet  # the conference's inlet: what it gets must not advance the leg's own encoder
+    rewriter.forward(RtpPacket(8, 2, 320, 7, alaw_encode(tone(440))), 0.02)
+    assert stream_encoder(leg, 9) is not stream_encoder(inlet, 9)
+    assert len(leg.sent) == 1 and len(inlet.sent) == 1

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from array import array
 
 import pytest
 
 from callboard.voice.media.clock import VirtualMediaClock
+from callboard.voice.media.codecs import G722, codec
 from callboard.voice.media.g711 import alaw_decode, alaw_encode, ulaw_decode, ulaw_encode
 from callboard.voice.media.mixer import ConferenceMixer, Role
 from callboard.voice.media.rtp import RtpPacket
@@ -120,9 +122,47 @@ def test_roles_are_checked() -> None:
         mixer.set_role("a", Role.WHISPER, whisper_to="a")
     with pytest.raises(ValueError, match="already"):
         mixer.add("a", sinks["a"])
-    with pytest.raises(ValueError, match=r"G\.711"):
-        mixer.add("d", Sink(9))
-    mixer.put("a", RtpPacket(9, 0, 0, 1, b"\x00" * 160))
+    with pytest.raises(ValueError, match=r"payload type 18 is not PCMU, PCMA or G\.722"):
+        mixer.add("d", Sink(18))
+    mixer.put("a", RtpPacket(18, 0, 0, 1, b"\x00" * 20))  # G.729: not decoded
     mixer.put("nobody", RtpPacket(0, 0, 0, 1, b"\x00" * 160))
     mixer.remove("b")
     assert [p.id for p in mixer.participants] == ["a"] and mixer.participants[0].unsupported == 1
+
+
+def tone(freq: float, tick: int) -> bytes:
+    """The 20 ms of a continuous sine (amplitude 4000) at media-clock tick `tick`."""
+    return array(
+        "h", (round(4000 * math.sin(2 * math.pi * freq * (160 * tick + i) / 8000)) for i in range(160))
+    ).tobytes()
+
+
+def level_at(pcm: bytes, freq: float) -> float:
+    """Amplitude of one frequency component (Goertzel)."""
+    samples = array("h", pcm)
+    coeff = 2 * math.cos(2 * math.pi * freq / 8000)
+    s1 = s2 = 0.0
+    for x in samples:
+        s1, s2 = x + coeff * s1 - s2, s1
+    return 2 * math.sqrt(max(s1 * s1 + s2 * s2 - coeff * s1 * s2, 0.0)) / len(samples)
+
+
+def test_g722_parties_are_decoded_and_each_gets_its_own_encoded_mix() -> None:
+    mixer, clock, sinks = conference(("phone", 9), ("caller", 8), ("sup", 9), ("sup2", 9))
+    mixer.set_role("sup", Role.LISTEN)
+    mixer.set_role("sup2", Role.LISTEN)
+    phone_encode = codec(G722).encoder()  # the G.722 phone's
+    for tick in range(30):
+        mixer.put("phone", RtpPacket(9, tick, 160 * tick, 1, phone_encode(tone(440, tick))))
+        mixer.put("caller", RtpPacket(8, tick, 160 * tick, 2, alaw_encode(tone(1000, tick))))
+        clock.advance()
+    heard = {}
+    for name in ("phone", "sup"):
+        decode = codec(G722).decoder()  # each phone decodes its own stream from its start
+        heard[name] = b"".join(decode(f) for f in sinks[name].frames)[320 * 10 :]
+    caller = b"".join(alaw_decode(f) for f in sinks["caller"].frames)[320 * 10 :]
+    assert level_at(heard["phone"], 1000) > 3000 and level_at(heard["phone"], 440) < 200
+    assert level_at(caller, 440) > 3000 and level_at(caller, 1000) < 200
+    assert level_at(heard["sup"], 440) > 3000 and level_at(heard["sup"], 1000) > 3000
+    # The two listeners hear the same mix, yet each G.722 stream is encoded by its own encoder.
+    assert mixer.counters.encodes == 4 * 30

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sdp_bodies import ASTERISK, BARESIP, CHROME_WEBRTC, LEGACY_HOLD, SIPP_UAC
 
 from callboard.voice.media.offer_answer import (
+    G722,
     PCMA,
     PCMU,
     TELEPHONE_EVENT_8000,
@@ -42,14 +43,23 @@ def test_sipp_pcmu_only() -> None:
 
 
 def test_first_common_codec_in_the_offerers_order() -> None:
-    result = answer(BARESIP)  # offers G722, PCMA, PCMU: G722 is not ours, PCMA comes before PCMU
+    result = answer(BARESIP)  # offers G722, PCMA, PCMU: the phone's first choice wins over ours (PCMU first)
     (audio,) = result.sdp.media
-    assert audio.formats == ["8", "101"]
+    assert audio.formats == ["9", "101"]
+    assert audio.rtpmaps[9] == RtpMap(9, "G722", 8000)  # RFC 3551 §4.5.2: 8000 although it samples at 16 kHz
     assert audio.rtpmaps[101] == RtpMap(101, "telephone-event", 8000)
     assert audio.fmtps == {"101": "0-15"}  # the offer's 0-15 intersected with our 0-16
-    assert result.audio is not None and result.audio.codec == PCMA and result.audio.telephone_event == 101
+    assert result.audio is not None and result.audio.codec == G722 and result.audio.telephone_event == 101
+    assert (result.audio.payload_type, result.audio.codec.clock_rate) == (9, 8000)
     assert answer(ASTERISK).sdp.media[0].fmtps == {"101": "0-16"}
+    assert answer(BARESIP, codecs=(PCMU, PCMA, TELEPHONE_EVENT_8000)).sdp.media[0].formats == ["8", "101"]
     assert answer(BARESIP, codecs=(PCMU, TELEPHONE_EVENT_8000)).sdp.media[0].formats == ["0", "101"]
+
+
+def test_g722_by_its_static_payload_type_without_rtpmap() -> None:
+    body = SIPP_UAC.replace("RTP/AVP 0", "RTP/AVP 9 0").replace("a=rtpmap:0 PCMU/8000\r\n", "")
+    result = answer(body)
+    assert result.audio is not None and result.audio.codec == G722 and result.sdp.media[0].formats == ["9"]
 
 
 def test_dynamic_payload_type_of_the_offer_is_kept() -> None:
@@ -116,7 +126,8 @@ def test_every_m_line_is_answered_in_order() -> None:
 
 def test_offer_answer_between_two_callboards_and_hold() -> None:
     offer = create_offer(address="192.0.2.1", port=20000, session_id="1")
-    assert offer.media[0].formats == ["0", "8", "101"]
+    assert offer.media[0].formats == ["0", "8", "9", "101"]  # G.711 first: no transcoding for the common case
+    assert offer.media[0].rtpmaps[9] == RtpMap(9, "G722", 8000)
     assert offer.media[0].fmtps == {"101": "0-16"} and offer.media[0].ptime == 20
     wire_offer = SessionDescription.parse(bytes(offer))
     reply = create_answer(wire_offer, address="198.51.100.2", port=30000, session_id="2", codecs=(PCMA, PCMU))

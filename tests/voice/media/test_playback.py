@@ -12,6 +12,7 @@ import pytest
 from rtp_session_peers import get, session_pair
 
 from callboard.voice.media.clock import VirtualMediaClock
+from callboard.voice.media.codecs import G722, codec
 from callboard.voice.media.g711 import alaw_decode, ulaw_decode
 from callboard.voice.media.playback import (
     FRAME_SAMPLES,
@@ -154,3 +155,23 @@ async def test_player_sends_a_prompt_that_decodes_back_to_the_tone(
     assert goertzel(pcm, 1000) == pytest.approx(AMPLITUDE, rel=0.05)
     assert rms(pcm) == pytest.approx(AMPLITUDE / math.sqrt(2), rel=0.05)
     assert goertzel(pcm, 2000) < AMPLITUDE * 0.05
+
+
+async def test_player_sends_a_g722_prompt_that_decodes_back_to_the_tone(tmp_path: Path) -> None:
+    prompt = Prompt.from_wav(write_sine(tmp_path / "tone.wav", seconds=0.4))
+    assert len(prompt.pcm) == len(prompt.pcmu) and all(len(f) == 2 * FRAME_SAMPLES for f in prompt.pcm)
+    clock = VirtualMediaClock()
+    async with session_pair(RtpSessionConfig(payload_type=G722)) as (a, _, _b, rec_b):
+        player = Player(a)
+        clock.register(player)
+        player.play(prompt)
+        player.play(prompt)  # twice: the second must go on with the same encoder, not a fresh one
+        clock.advance(2 * len(prompt.pcm) + 2)
+        got = [await get(rec_b.packets) for _ in range(2 * len(prompt.pcm))]
+    assert all(p.payload_type == G722 and len(p.payload) == FRAME_SAMPLES for p in got)
+    assert [timestamp_diff(p.timestamp, got[0].timestamp) for p in got] == [160 * i for i in range(len(got))]
+    decode = codec(G722).decoder()  # the phone's: one for the whole stream
+    pcm = b"".join(decode(p.payload) for p in got)[2 * FRAME_SAMPLES * 3 :]
+    assert goertzel(pcm, 1000) == pytest.approx(AMPLITUDE, rel=0.05)
+    assert goertzel(pcm, 2000) < AMPLITUDE * 0.05
+    assert max(abs(s) for s in array("h", pcm)) < AMPLITUDE * 1.1  # no burst where the second prompt starts

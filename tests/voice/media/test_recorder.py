@@ -15,6 +15,7 @@ import pytest
 from callboard.core.errors import InvalidStateError
 from callboard.voice.media.bridge import BridgeSide
 from callboard.voice.media.clock import VirtualMediaClock
+from callboard.voice.media.codecs import G722, codec
 from callboard.voice.media.g711 import alaw_encode, ulaw_encode
 from callboard.voice.media.recorder import Channel, PauseMode, RecorderState, StereoRecorder, open_file
 from callboard.voice.media.rtp import RtpPacket
@@ -156,7 +157,25 @@ async def test_unknown_payload_types_are_counted_not_recorded(tmp_path: Path) ->
     clock = VirtualMediaClock()
     recorder = StereoRecorder(tmp_path / "call.wav", clock)
     await recorder.open()
-    recorder.put(Channel.LEFT, RtpPacket(9, 1, 160, 1, b"\x00" * 160))
+    recorder.put(Channel.LEFT, RtpPacket(18, 1, 160, 1, b"\x00" * 20))  # G.729: not decoded
     await recorder.close()
     await recorder.close()
     assert recorder.counters.unsupported == 1 and clock.sinks == []
+
+
+async def test_a_g722_leg_is_decoded_into_its_channel(tmp_path: Path) -> None:
+    clock = VirtualMediaClock()
+    recorder = StereoRecorder(tmp_path / "call.wav", clock)
+    await recorder.open()
+    encode = codec(G722).encoder()  # the wideband phone's
+    right = tone_frames(1000, 50)
+    for i, frame in enumerate(tone_frames(440, 50)):
+        recorder.tapped(BridgeSide.A, RtpPacket(8, i, 160 * i, 1, alaw_encode(frame)))
+        recorder.tapped(BridgeSide.B, RtpPacket(9, i, 160 * i, 2, encode(right[i])))
+        clock.advance()
+    await recorder.close()
+    left, right_heard = read_channels(tmp_path / "call.wav")
+    assert recorder.counters.unsupported == 0
+    assert goertzel(right_heard, 1000) > 100 * goertzel(right_heard, 440)
+    assert max(map(abs, right_heard[160 * 10 :])) > 7000
+    assert goertzel(left, 440) > 100 * goertzel(left, 1000)

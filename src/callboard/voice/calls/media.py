@@ -1,7 +1,8 @@
 """One leg's media: its RTP session on a pooled port pair, and the SDP it offers and answers (RFC 3264).
 
-Prompts are G.711 only, so a leg negotiates PCMU or PCMA (and RFC 4733 telephone-event) and keeps that codec
-for the rest of the call: a re-offer that would change it is refused (488) rather than re-opening the session.
+A leg negotiates a codec the media plane encodes and decodes (PCMU, PCMA or G.722, `voice/media/codecs.py`, in
+the order of `MediaSettings.codecs`) and RFC 4733 telephone-event, and keeps that codec for the rest of the call:
+a re-offer that would change it is refused (488) rather than re-opening the session.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from dataclasses import dataclass, replace
 
 from callboard.core.errors import ValidationError
 from callboard.voice.media.clock import MediaClock
+from callboard.voice.media.codecs import codec_named
 from callboard.voice.media.offer_answer import (
     DEFAULT_CODECS,
     TELEPHONE_EVENT,
@@ -31,7 +33,7 @@ FRAME_MS = 20  # the shared media clock's period: players send one 20 ms frame p
 
 
 class IncompatibleMediaError(ValidationError):
-    """An offer or answer with no audio stream we can use (no G.711, unparsable SDP)."""
+    """An offer or answer with no audio stream we can use (no PCMU, PCMA or G.722; unparsable SDP)."""
 
     error_id = "incompatible_media"
 
@@ -73,7 +75,7 @@ class LegMedia:
         self._lease = lease = self.settings.pool.allocate()
         answer = create_answer(
             remote, address=self.settings.address, port=lease.rtp_port, session_id=self._session_id,
-            codecs=self._g711(self.settings.codecs),
+            codecs=self._supported(self.settings.codecs),
         )  # fmt: skip
         if answer.audio is None:
             await self.close()
@@ -84,7 +86,7 @@ class LegMedia:
     async def offer(self) -> bytes:
         """Opens the session (codec still unknown) and returns our initial offer."""
         self._lease = self.settings.pool.allocate()
-        self._offer = self._make_offer(self._g711(self.settings.codecs), Direction.SENDRECV)
+        self._offer = self._make_offer(self._supported(self.settings.codecs), Direction.SENDRECV)
         await self._open(None)
         return bytes(self._offer)
 
@@ -94,7 +96,7 @@ class LegMedia:
             raise RuntimeError("no offer is pending")
         offer, self._offer = self._offer, None
         audio = accept_answer(offer, _parse(answer))
-        if audio is None or audio.codec.name.upper() not in ("PCMU", "PCMA"):
+        if audio is None or codec_named(audio.codec.name) is None:
             raise IncompatibleMediaError("the answer has no usable audio stream")
         if self.audio is not None and audio.payload_type != self.audio.payload_type:
             raise IncompatibleMediaError("the answer changes the codec")
@@ -189,8 +191,8 @@ class LegMedia:
         return codec, replace(events[0], payload_type=audio.telephone_event)
 
     @staticmethod
-    def _g711(codecs: tuple[Codec, ...]) -> tuple[Codec, ...]:
-        return tuple(c for c in codecs if c.name.upper() in ("PCMU", "PCMA") or c.name.lower() == TELEPHONE_EVENT)
+    def _supported(codecs: tuple[Codec, ...]) -> tuple[Codec, ...]:
+        return tuple(c for c in codecs if codec_named(c.name) is not None or c.name.lower() == TELEPHONE_EVENT)
 
 
 def _parse(sdp: bytes) -> SessionDescription:

@@ -10,12 +10,11 @@ import asyncio
 import wave
 from pathlib import Path
 
-from callboard.voice.media.g711 import alaw_decode, ulaw_decode
+from callboard.voice.media.codecs import CODECS, PCMU
 from callboard.voice.media.rtp import RtpPacket
 
 __all__ = ["MessageTake", "write_wav"]
 
-PCMU, PCMA = 0, 8
 SAMPLE_RATE = 8000
 
 
@@ -24,7 +23,7 @@ class MessageTake:
 
     def __init__(self, max_seconds: float, payload_type: int) -> None:
         self.max_bytes = int(max_seconds * SAMPLE_RATE) * 2
-        self.decode = alaw_decode if payload_type == PCMA else ulaw_decode
+        self.decode = CODECS.get(payload_type, CODECS[PCMU]).decoder()  # G.722's keeps state: this stream's own
         self.payload_type = payload_type
         self.pcm = bytearray()
         self.done: asyncio.Future[None] = asyncio.get_running_loop().create_future()

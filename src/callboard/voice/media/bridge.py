@@ -11,8 +11,11 @@ a forward gap in the source timestamps (silence suppression or loss) becomes `sk
 packet as a talkspurt start; a packet older than the last one forwarded (reordered or duplicated) is dropped,
 since the session cannot send a timestamp behind its cursor.
 
-Codecs: the same G.711 law on both legs is forwarded byte for byte; PCMU <-> PCMA is transcoded with the
-direct G.711 conversion tables (no linear step). Other payload type pairs are refused at construction.
+Codecs: the same codec on both legs is forwarded byte for byte (G.722 too, so two wideband phones keep their
+wideband audio); PCMU <-> PCMA is transcoded with the direct G.711 conversion tables (no linear step); G.722 <->
+G.711 goes through 8 kHz linear PCM, with one G.722 decoder per direction and the target stream's own encoder
+(`codecs.stream_encoder`), which its prompts and music share. Payload types other than these are refused at
+construction. A rewriter works out its conversion again when its target is swapped (the conference mixer's inlet).
 
 Telephone events (RFC 4733): the session consumes them and reports whole digits (`dtmf_received`), so the
 bridge cannot relay the raw event packets. In `DtmfMode.REGENERATE` (the default) each digit is played out
@@ -32,16 +35,14 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from callboard.core.errors import InvalidStateError
+from callboard.voice.media.codecs import Convert, codec, direct_conversion, stream_encoder
 from callboard.voice.media.dtmf import DtmfDigit
-from callboard.voice.media.g711 import alaw_to_ulaw, ulaw_to_alaw
 from callboard.voice.media.rtcp import RtcpCompoundPacket
 from callboard.voice.media.rtp import RtpPacket, seq_diff, timestamp_diff
 from callboard.voice.media.session import RtpSessionListener, RtpTimeoutCause
 
 logger = logging.getLogger(__name__)
 
-PCMU = 0
-PCMA = 8
 CLOCK_RATE = 8000
 MAX_DROPOUT = 3000  # RFC 3550 A.1: a sequence jump this far ahead is a restarted source
 MAX_MISORDER = 100  # RFC 3550 A.1: this far behind is a late packet; further is a restart
@@ -99,32 +100,46 @@ class BridgeCounters:
     dtmf_failures: int = 0
 
 
-def transcoder(source_pt: int, target_pt: int) -> Callable[[bytes], bytes] | None:
-    """The payload conversion from one leg's codec to the other's; None when the bytes pass unchanged."""
-    if source_pt == target_pt:
-        return None
-    if (source_pt, target_pt) == (PCMU, PCMA):
-        return ulaw_to_alaw
-    if (source_pt, target_pt) == (PCMA, PCMU):
-        return alaw_to_ulaw
-    raise ValueError(f"cannot bridge payload type {source_pt} to {target_pt}: only G.711 is transcoded")
-
-
 class StreamRewriter:
-    """One direction of a bridge: maps the source's timestamps onto the target session's by an offset."""
+    """One direction of a bridge: maps the source's timestamps onto the target session's by an offset, and the
+    source's codec onto the target's."""
 
-    def __init__(self, target: BridgeLeg, convert: Callable[[bytes], bytes] | None, counters: BridgeCounters) -> None:
+    def __init__(self, target: BridgeLeg, source_payload_type: int, counters: BridgeCounters) -> None:
         self.target = target
-        self.convert = convert
+        self.source_payload_type = source_payload_type
         self.counters = counters
+        self._decode: Convert | None = None  # this direction's decoder, made when a conversion first needs it
+        # An unsupported pair fails here, at construction.
+        self._conversion = (target, target.payload_type, self._convert_to(target, target.payload_type))
         self._ssrc: int | None = None
         self._next_seq = 0  # the source sequence number expected next
         self._next_ts = 0  # the source timestamp at which the target's timestamp cursor stands
         self._last_arrival = 0.0
         self._last_samples = 0
 
+    @property
+    def convert(self) -> Convert | None:
+        """The payload conversion towards the current target; None when the bytes pass unchanged."""
+        target, target_pt = self.target, self.target.payload_type
+        conversion = self._conversion
+        if conversion[0] is not target or conversion[1] != target_pt:
+            conversion = self._conversion = (target, target_pt, self._convert_to(target, target_pt))
+        return conversion[2]
+
+    def _convert_to(self, target: BridgeLeg, target_pt: int) -> Convert | None:
+        source_pt = self.source_payload_type
+        if source_pt == target_pt:
+            return None
+        direct = direct_conversion(source_pt, target_pt)
+        if direct is not None:
+            return direct
+        if self._decode is None:
+            self._decode = codec(source_pt).decoder()
+        decode, encode = self._decode, stream_encoder(target, target_pt)
+        return lambda payload: encode(decode(payload))
+
     def forward(self, packet: RtpPacket, now: float) -> None:
-        samples = len(packet.payload)  # G.711: one byte per sample
+        samples = len(packet.payload)  # G.711, and G.722 at 64 kbit/s on its 8 kHz RTP clock: one byte a sample
         marker = packet.marker
         if self._ssrc is None:
             marker = True
@@ -141,14 +156,15 @@ class StreamRewriter:
                 marker = True
             if gap:
                 self.target.skip(gap)
-        payload = packet.payload if self.convert is None else self.convert(packet.payload)
+        convert = self.convert
+        payload = packet.payload if convert is None else convert(packet.payload)
         self.target.send_frame(payload, marker=marker, samples=samples)
         self._ssrc = packet.ssrc
         self._next_seq = (packet.sequence_number + 1) & 0xFFFF
         self._next_ts = (packet.timestamp + samples) & 0xFFFFFFFF
         self._last_arrival, self._last_samples = now, samples
         self.counters.forwarded += 1
-        if self.convert is not None:
+        if convert is not None:
             self.counters.transcoded += 1
 
     def _source_gap(self, packet: RtpPacket, now: float) -> int | None:
@@ -210,8 +226,8 @@ class Bridge:
         self.counters = BridgeCounters()
         self.taps: list[BridgeTap] = []
         self._rewriters = {
-            BridgeSide.A: StreamRewriter(b, transcoder(a.payload_type, b.payload_type), self.counters),
-            BridgeSide.B: StreamRewriter(a, transcoder(b.payload_type, a.payload_type), self.counters),
+            BridgeSide.A: StreamRewriter(b, a.payload_type, self.counters),
+            BridgeSide.B: StreamRewriter(a, b.payload_type, self.counters),
         }
         self._listeners: dict[BridgeSide, _LegListener] = {}
         self._dtmf_tasks: set[asyncio.Task[None]] = set()

@@ -1,5 +1,5 @@
-"""A fixed-depth jitter buffer for 20 ms G.711 frames: reorders by sequence number within a window, drops late
-and duplicate packets, and yields exactly one frame per media-clock tick.
+"""A fixed-depth jitter buffer for 20 ms frames (decoded linear PCM, or G.711 as received): reorders by sequence
+number within a window, drops late and duplicate packets, and yields exactly one frame per media-clock tick.
 
 Concealment is deliberately simple: a missing frame is replaced by the previous frame once (a repeat hides a
 single loss well for G.711), then by silence. When the buffer runs dry the playout point holds (the sender may
@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from callboard.voice.media.codecs import CODECS, PCMA, PCMU
 from callboard.voice.media.rtp import RtpPacket, seq_diff
 
-PCMU_SILENCE = b"\xff" * 160
-PCMA_SILENCE = b"\xd5" * 160
+PCMU_SILENCE = CODECS[PCMU].silence
+PCMA_SILENCE = CODECS[PCMA].silence
 
 
 @dataclass(slots=True)

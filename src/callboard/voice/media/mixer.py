@@ -10,9 +10,11 @@ Roles, for supervisor features:
 - `LISTEN`: hears everyone, is heard by no one (silent monitoring).
 - `WHISPER`: hears everyone, is heard only by `whisper_to` (coaching the agent without the caller hearing).
 
-Outputs that hear the same thing in the same codec share one encoded frame per tick (every listener, and
+Outputs that hear the same thing in the same G.711 law share one encoded frame per tick (every listener, and
 every party of a conference when all but one are silent), so the cost per tick is one sum plus one encode per
-distinct mix. Pure-Python arithmetic on 160 samples a party: fine for small conferences, not for hundreds.
+distinct mix. G.722 keeps state: each G.722 party's audio has its own decoder here, and its mix is encoded by its
+stream's one encoder (`codecs.stream_encoder`, shared with its prompts and bridge), never shared with another.
+Pure-Python arithmetic on 160 samples a party: fine for small conferences, not for hundreds.
 """
 
 from __future__ import annotations
@@ -20,11 +22,11 @@ from __future__ import annotations
 import enum
 import logging
 from array import array
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
 from callboard.voice.media.clock import MediaClock
-from callboard.voice.media.g711 import alaw_decode, alaw_encode, ulaw_decode, ulaw_encode
+from callboard.voice.media.codecs import CODECS, Convert, stream_encoder
 from callboard.voice.media.jitter import JitterBuffer
 from callboard.voice.media.playback import FrameSink
 from callboard.voice.media.rtp import RtpPacket
@@ -33,8 +35,6 @@ logger = logging.getLogger(__name__)
 
 FRAME_SAMPLES = 160
 SILENCE = bytes(2 * FRAME_SAMPLES)
-_DECODERS: dict[int, Callable[[bytes], bytes]] = {0: ulaw_decode, 8: alaw_decode}
-_ENCODERS: dict[int, Callable[[bytes], bytes]] = {0: ulaw_encode, 8: alaw_encode}
 
 
 class Role(enum.Enum):
@@ -53,6 +53,7 @@ class Participant:
     role: Role = Role.NORMAL
     whisper_to: str | None = None
     jitter: JitterBuffer = field(default_factory=lambda: JitterBuffer(silence=SILENCE))
+    decoders: dict[int, Convert] = field(default_factory=dict)  # by payload type: G.722's keep state
     unsupported: int = 0
     frames_sent: int = 0
     _last_tick: int | None = None
@@ -89,8 +90,8 @@ class ConferenceMixer:
         """Join a party; `output` (an `RtpSession`) gets one mixed frame per tick in its own codec."""
         if id in self._participants:
             raise ValueError(f"participant {id!r} is already in the conference")
-        if output.payload_type not in _ENCODERS:
-            raise ValueError(f"participant {id!r}: payload type {output.payload_type} is not G.711")
+        if output.payload_type not in CODECS:
+            raise ValueError(f"participant {id!r}: payload type {output.payload_type} is not PCMU, PCMA or G.722")
         participant = Participant(id, output)
         self._participants[id] = participant
         self.set_role(id, role, whisper_to=whisper_to)
@@ -109,14 +110,17 @@ class ConferenceMixer:
         participant.role, participant.whisper_to = role, whisper_to
 
     def put(self, id: str, packet: RtpPacket) -> None:
-        """Offer a party's received audio packet (G.711); decoded now, mixed on a tick."""
+        """Offer a party's received audio packet (G.711, G.722); decoded now, mixed on a tick."""
         participant = self._participants.get(id)
         if participant is None:
             return
-        decode = _DECODERS.get(packet.payload_type)
+        decode = participant.decoders.get(packet.payload_type)
         if decode is None:
-            participant.unsupported += 1
-            return
+            codec = CODECS.get(packet.payload_type)
+            if codec is None:
+                participant.unsupported += 1
+                return
+            decode = participant.decoders[packet.payload_type] = codec.decoder()
         participant.jitter.put(replace(packet, payload=decode(packet.payload)))
 
     def tick(self, n: int) -> None:
@@ -134,11 +138,14 @@ class ConferenceMixer:
             else:
                 public[p.id] = samples
         total = _sum(public.values())
-        encoded: dict[tuple[str | None, tuple[str, ...], int], bytes] = {}
+        encoded: dict[tuple[str | None, tuple[str, ...], int | str], bytes] = {}
         for p in self._participants.values():
             own = p.id if p.id in public else None
             heard_whispers = [(wid, s) for wid, s in whispers.get(p.id, ()) if wid != p.id]
-            key = (own, tuple(wid for wid, _ in heard_whispers), p.output.payload_type)
+            payload_type = p.output.payload_type
+            # A stateful codec's frame is its own stream's: keyed by the party, it is never shared.
+            stream: int | str = p.id if CODECS[payload_type].stateful else payload_type
+            key = (own, tuple(wid for wid, _ in heard_whispers), stream)
             payload = encoded.get(key)
             if payload is None:
                 mix = total
@@ -146,7 +153,7 @@ class ConferenceMixer:
                     mix = [a - b for a, b in zip(mix, public[own], strict=True)]
                 for _, samples in heard_whispers:
                     mix = [a + b for a, b in zip(mix, samples, strict=True)]
-                payload = encoded[key] = _ENCODERS[p.output.payload_type](self._clamp(mix))
+                payload = encoded[key] = stream_encoder(p.output, payload_type)(self._clamp(mix))
                 self.counters.encodes += 1
             self._send(p, n, payload)
 

@@ -1,4 +1,4 @@
-"""The SDP offer/answer model (RFC 3264) for one audio stream over RTP/AVP with G.711 and RFC 4733 events."""
+"""The SDP offer/answer model (RFC 3264) for one audio stream over RTP/AVP with G.711, G.722 and RFC 4733 events."""
 
 from __future__ import annotations
 
@@ -38,8 +38,11 @@ class Codec:
 
 PCMU = Codec("PCMU", 0)
 PCMA = Codec("PCMA", 8)
+G722 = Codec("G722", 9)  # RFC 3551 §4.5.2: an RTP clock of 8000 although it samples at 16 kHz
 TELEPHONE_EVENT_8000 = Codec(TELEPHONE_EVENT, 101, fmtp="0-16")
-DEFAULT_CODECS = (PCMU, PCMA, TELEPHONE_EVENT_8000)
+# G.711 first: trunks and most phones speak it, so the common call is forwarded without transcoding. An answer
+# takes the offerer's first codec we support (RFC 3264 §6.1), so a phone offering G.722 first gets G.722.
+DEFAULT_CODECS = (PCMU, PCMA, G722, TELEPHONE_EVENT_8000)
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,6 +4,10 @@ A prompt is decoded from WAV and encoded to both PCMU and PCMA when it is loaded
 thousand callers costs one list index per caller per tick. Music on hold is one looping `Prompt` shared by
 every player that plays it, each keeping its own position.
 
+G.722 is the exception: an ADPCM encoder started afresh for each prompt would be heard as a burst at the start
+of every prompt but a call's first (see `codecs`), so a prompt keeps its linear PCM frames too and a player
+encodes them with its stream's one G.722 encoder as it sends them, about 5 us a frame in C.
+
 WAV input: 16-bit PCM. Other channel counts are mixed down by averaging the channels; other sample rates are
 converted by linear interpolation, with no anti-aliasing filter, so content above 4 kHz in a 44.1/48 kHz file
 folds back as aliasing. That is acceptable for speech prompts; record them at 8 kHz for best quality.
@@ -22,14 +26,12 @@ from pathlib import Path
 from typing import Protocol
 
 from callboard.core.errors import ValidationError
-from callboard.voice.media.g711 import alaw_encode, ulaw_encode
+from callboard.voice.media.codecs import PCMA, PCMU, Convert, codec, stream_encoder
 
 logger = logging.getLogger(__name__)
 
 SAMPLE_RATE = 8000
 FRAME_SAMPLES = 160  # 20 ms at 8 kHz
-PCMU = 0
-PCMA = 8
 
 
 class PromptFormatError(ValidationError):
@@ -97,9 +99,11 @@ def read_wav(path: str | Path) -> bytes:
 
 @dataclass(frozen=True, slots=True)
 class Prompt:
-    """One audio prompt as ready-to-send 20 ms frames in both G.711 laws (160 bytes each)."""
+    """One audio prompt as 20 ms frames: ready to send in both G.711 laws (160 bytes each), and as linear PCM
+    (320 bytes each) for the stateful G.722, which a player encodes as it sends."""
 
     name: str
+    pcm: tuple[bytes, ...]
     pcmu: tuple[bytes, ...]
     pcma: tuple[bytes, ...]
 
@@ -110,10 +114,11 @@ class Prompt:
             raise PromptFormatError(f"prompt {name!r} has no audio", name=name)
         frame_bytes = 2 * FRAME_SAMPLES
         pcm += bytes(-len(pcm) % frame_bytes)  # linear zero encodes to each law's silence code
-        ulaw, alaw = ulaw_encode(pcm), alaw_encode(pcm)
+        ulaw, alaw = codec(PCMU).encoder()(pcm), codec(PCMA).encoder()(pcm)
         starts = range(0, len(ulaw), FRAME_SAMPLES)
         return cls(
             name,
+            tuple(pcm[2 * i : 2 * (i + FRAME_SAMPLES)] for i in starts),
             tuple(ulaw[i : i + FRAME_SAMPLES] for i in starts),
             tuple(alaw[i : i + FRAME_SAMPLES] for i in starts),
         )
@@ -122,16 +127,29 @@ class Prompt:
     def from_wav(cls, path: str | Path, name: str | None = None) -> Prompt:
         return cls.from_pcm(name or Path(path).stem, read_wav(path))
 
+    @classmethod
+    def join(cls, name: str, prompts: list[Prompt]) -> Prompt:
+        """Several prompts played back to back as one (so that a digit can interrupt the whole message)."""
+        return cls(
+            name,
+            sum((p.pcm for p in prompts), ()),
+            sum((p.pcmu for p in prompts), ()),
+            sum((p.pcma for p in prompts), ()),
+        )
+
     def frames(self, payload_type: int) -> tuple[bytes, ...]:
+        """The frames to send in a stateless codec, encoded at load; `pcm` for a stateful one (G.722)."""
         if payload_type == PCMU:
             return self.pcmu
         if payload_type == PCMA:
             return self.pcma
-        raise ValueError(f"prompts are G.711 only, not payload type {payload_type}")
+        if codec(payload_type).stateful:
+            return self.pcm
+        raise ValueError(f"prompts have no frames for payload type {payload_type}")
 
     @property
     def duration(self) -> float:
-        return len(self.pcmu) * FRAME_SAMPLES / SAMPLE_RATE
+        return len(self.pcm) * FRAME_SAMPLES / SAMPLE_RATE
 
 
 class FrameSink(Protocol):
@@ -172,6 +190,7 @@ class Player:
         self._queue: deque[_Item] = deque()
         self._current: _Item | None = None
         self._frames: tuple[bytes, ...] = ()
+        self._encode: Convert | None = None  # the sink's stream encoder when frames are linear PCM (G.722)
         self._position = 0
         self._last_tick: int | None = None
         self.frames_sent = 0
@@ -203,7 +222,8 @@ class Player:
         if self._last_tick is not None and n - self._last_tick > 1:
             self.sink.skip((n - self._last_tick - 1) * FRAME_SAMPLES)
         self._last_tick = n
-        self.sink.send_frame(self._frames[self._position])
+        frame = self._frames[self._position]
+        self.sink.send_frame(frame if self._encode is None else self._encode(frame))
         self.frames_sent += 1
         self._position += 1
         if self._position >= len(self._frames):
@@ -218,7 +238,9 @@ class Player:
         if not self._queue:
             return False
         item = self._current = self._queue.popleft()
-        self._frames = item.prompt.frames(self.sink.payload_type)
+        payload_type = self.sink.payload_type
+        self._frames = item.prompt.frames(payload_type)
+        self._encode = stream_encoder(self.sink, payload_type) if codec(payload_type).stateful else None
         self._position = item.start % len(self._frames)
         return True
 

@@ -1,8 +1,9 @@
 """Stereo call recording to WAV (left = caller, right = agent; 8 kHz, 16-bit), paced by the shared media clock.
 
-Each channel has a small jitter buffer holding decoded linear frames; every tick takes one frame from each
-(silence when a party sent nothing, a one-frame repeat for a single loss), interleaves them and appends them to
-an in-memory buffer. Nothing touches the disk on the event loop: one writer task per recorder hands the
+Each channel decodes what it is given (PCMU, PCMA, G.722: a decoder of its own per channel and codec, since
+G.722's keeps state) and has a small jitter buffer holding the decoded linear frames; every tick takes one frame
+from each (silence when a party sent nothing, a one-frame repeat for a single loss), interleaves them and appends
+them to an in-memory buffer. Nothing touches the disk on the event loop: one writer task per recorder hands the
 buffered bytes to a worker thread (`asyncio.to_thread`) every `flush_interval` seconds, one write at a time.
 
 Crash safety: the header is written at open with a data size of zero, and every flush rewrites the RIFF and
@@ -29,7 +30,7 @@ from typing import Protocol
 from callboard.core.errors import InvalidStateError
 from callboard.voice.media.bridge import BridgeSide
 from callboard.voice.media.clock import MediaClock
-from callboard.voice.media.g711 import alaw_decode, ulaw_decode
+from callboard.voice.media.codecs import CODECS, Convert
 from callboard.voice.media.jitter import JitterBuffer
 from callboard.voice.media.rtp import RtpPacket
 
@@ -43,7 +44,6 @@ FRAME_BYTES = FRAME_SAMPLES * SAMPLE_WIDTH  # one channel's 20 ms of linear PCM
 MONO_SILENCE = bytes(FRAME_BYTES)
 STEREO_SILENCE = bytes(FRAME_BYTES * CHANNELS)
 HEADER_SIZE = 44
-_DECODERS: dict[int, Callable[[bytes], bytes]] = {0: ulaw_decode, 8: alaw_decode}
 
 
 def wav_header(data_size: int) -> bytes:
@@ -128,6 +128,7 @@ class StereoRecorder:
             JitterBuffer(capacity=jitter_capacity, prefetch=jitter_prefetch, silence=MONO_SILENCE)
             for _ in range(CHANNELS)
         ]
+        self._decoders: list[dict[int, Convert]] = [{} for _ in range(CHANNELS)]
         self._pending = bytearray()  # appended on the loop, handed to the writer thread by swapping
         self._file: WavFile | None = None
         self._data_size = 0
@@ -194,11 +195,14 @@ class StereoRecorder:
     # -- input
 
     def put(self, channel: Channel, packet: RtpPacket) -> None:
-        """Offer one channel's received audio packet (G.711); it is decoded now and played out on a tick."""
-        decode = _DECODERS.get(packet.payload_type)
+        """Offer one channel's received audio packet (G.711, G.722); it is decoded now and played out on a tick."""
+        decode = self._decoders[channel].get(packet.payload_type)
         if decode is None:
-            self.counters.unsupported += 1
-            return
+            codec = CODECS.get(packet.payload_type)
+            if codec is None:
+                self.counters.unsupported += 1
+                return
+            decode = self._decoders[channel][packet.payload_type] = codec.decoder()
         # The constructor rather than dataclasses.replace, which took four times as long for every packet recorded.
         decoded = RtpPacket(
             packet.payload_type, packet.sequence_number, packet.timestamp, packet.ssrc, decode(packet.payload),
