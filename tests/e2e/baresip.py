@@ -203,7 +203,8 @@ class BaresipPhone:
         return process.returncode
 
 
-def _config(phone: BaresipPhone, play: Path) -> str:
+def _config(phone: BaresipPhone, play: Path, codecs: tuple[str, ...]) -> str:
+    modules = "".join(f"module {name}.so\n" for name in codecs)
     return f"""\
 # baresip for Callboard's end-to-end tests: headless, loopback only, no sound card
 module_path {module_path()}
@@ -213,8 +214,7 @@ audio_source aufile,{play}
 snd_path {phone.sounds}
 ctrl_tcp_listen {LOOPBACK}:{phone.ctrl_port}
 statmode_default off
-module g711.so
-module aufile.so
+{modules}module aufile.so
 module sndfile.so
 module_tmp account.so
 module_app menu.so
@@ -242,16 +242,18 @@ async def baresip_phone(
     regint: int = 600,
     answermode: str = "auto",
     limit: int = LIMIT,
+    codecs: tuple[str, ...] = ("g711",),
 ) -> AsyncIterator[BaresipPhone]:
     """Starts baresip registering `username` at `registrar` (host, port: its AOR is sip:username@host), with
     `play` (an 8 kHz mono WAV longer than any call) as its microphone; stops it on the way out, leaving the
-    decoded audio of its last call in `record`. Its config and log are in `workdir / "baresip-<username>"`."""
+    decoded audio of its last call in `record`. `codecs` names the codec modules it loads, hence what it offers
+    and accepts (`("g722",)`: G.722 only). Its config and log are in `workdir / "baresip-<username>"`."""
     require_baresip()
     directory = workdir / f"baresip-{username}"
     sip_port = free_port()
     phone = BaresipPhone(directory, username, sip_port, free_port(besides=sip_port), record)
     phone.sounds.mkdir(parents=True)
-    (directory / "config").write_text(_config(phone, play))
+    (directory / "config").write_text(_config(phone, play, codecs))
     (directory / "accounts").write_text(_account(username, password, registrar, regint, answermode))
     with phone.log_path.open("wb") as log:
         phone.process = await asyncio.create_subprocess_exec(

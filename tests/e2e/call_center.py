@@ -132,14 +132,22 @@ class CallCenter:
         return process
 
     async def start_caller(
-        self, scenario: str, caller: str, *, port: int | None = None, called: str = "100", **keys: str
+        self,
+        scenario: str,
+        caller: str,
+        *,
+        port: int | None = None,
+        called: str = "100",
+        media_port: int | None = None,
+        **keys: str,
     ) -> asyncio.subprocess.Process:
-        """A caller dialing `called` at the node (or at `port`: a proxy in front of it)."""
+        """A caller dialing `called` at the node (or at `port`: a proxy in front of it), its RTP on `media_port`
+        (a free one by default)."""
         process = await start_sipp(
             *[f"{LOOPBACK}:{port or self.sip_port}", "-sf", str(SCENARIOS / scenario), "-s", called],
             *["-trace_err", "-error_file", str(self.workdir / f"caller-{caller}-errors.log")],
-            *["-key", "caller", caller, "-i", LOOPBACK, "-mi", LOOPBACK, "-p", "0", "-mp", str(free_media_port())],
-            *["-m", "1", "-timeout", "40s", "-timeout_error", "-nostdin"],
+            *["-key", "caller", caller, "-i", LOOPBACK, "-mi", LOOPBACK, "-p", "0"],
+            *["-mp", str(media_port or free_media_port()), "-m", "1", "-timeout", "40s", "-timeout_error", "-nostdin"],
             *_keys(keys),
             cwd=self.workdir,
         )
