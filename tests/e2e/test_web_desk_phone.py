@@ -93,6 +93,16 @@ def desk_phones() -> Iterator[Phones]:
         phones.close()
 
 
+def line_state(center: Demo, worker_sid: str, state: str, timeout: float = 10.0) -> dict[str, Any]:
+    """The worker's phone line once it is in `state`, or as it is after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        line = center.admin.get(center.ws(f"/workers/{worker_sid}/phone")).json()
+        if line["state"] == state or time.monotonic() > deadline:
+            return line
+        time.sleep(0.1)
+
+
 def heard_by_caller(tap: RtpTap, seconds: float = 1.5) -> Any:
     """What the caller hears over the next `seconds`."""
     start = time.monotonic()
@@ -209,7 +219,9 @@ def test_an_agent_on_a_desk_phone_holds_and_transfers_from_the_page(
             expect(alice.get_by_test_id("wrapup")).to_be_visible(timeout=10_000)
             expect(alice.get_by_test_id("phone-hold")).to_have_count(0)
             phones.run(bob_phone.wait_log(r"[Cc]all established", timeout=30))
-            with_bob = demo.admin.get(demo.ws(f"/workers/{bob_sid}/phone")).json()
+            # The phone logs the call established when our ACK comes; the node then accepts bob's reservation in
+            # the engine and the store before it shows the call on his line, so that can come a moment later.
+            with_bob = line_state(demo, bob_sid, "talking")
             assert (with_bob["device"], with_bob["state"]) == ("sip", "talking"), with_bob
             assert with_bob["call"]["caller"] == CALLER, with_bob
             time.sleep(0.5)
