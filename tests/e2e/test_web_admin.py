@@ -186,8 +186,11 @@ def test_an_admin_sets_up_hours_a_flow_and_a_number(browser: Any, server: Server
     expect(page.get_by_test_id("check-status")).to_contain_text("Problems: 1")
     expect(page.locator(".code-gutter .bad")).to_have_text(str(ERROR_LINE))
     problem.click()
-    caret = editor.evaluate("el => el.value.slice(0, el.selectionStart).split('\\n').length")
-    assert caret == ERROR_LINE
+    # The editor moves the caret in an effect, after the next render: wait for it (5 s), then check it.
+    caret_line = "el => el.value.slice(0, el.selectionStart).split('\\n').length"
+    on_line = f"n => ({caret_line})(document.querySelector('[data-testid=flow-yaml]')) === n"
+    page.wait_for_function(on_line, arg=ERROR_LINE, timeout=5_000)  # raises if it never gets there
+    assert editor.evaluate(caret_line) == ERROR_LINE
     expect(page.get_by_test_id("diagram-node")).to_have_count(4)  # drawn from what could be read
     shoot(page, "admin-flow-error")
     editor.fill(FLOW_WITH_ERROR.replace("nowhere", "inbound"))
