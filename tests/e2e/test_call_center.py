@@ -315,3 +315,23 @@ async def test_an_unproven_call_from_an_agents_name_is_challenged_and_refused(tm
         code, output = await finish_sipp(phone)
         assert code != 0 and "401" in output  # challenged again: no call was placed
         assert await cc.store.list_calls(cc.workspace.sid) == []
+
+
+async def test_agent_whose_phone_goes_dead_after_answering_is_hung_up_by_the_rtp_timeout(tmp_path: Path) -> None:
+    # No RTP and no BYE from the agent's phone: the call must not stay up for ever (the caller still streams audio).
+    async with call_center(tmp_path, agents={"alice": ["support"]}) as cc:
+        phone_port = _free_sip_port()
+        await cc.register("alice", phone_port)
+        await cc.available("alice")
+        phone = await cc.start_phone("agent_answer_silent_uas.xml", phone_port)
+        caller = await cc.start_caller(
+            "caller_rfc4733_uac.xml", "5550040", dtmf=str(dtmf_pcap("2")), pcap=str(AUDIO_PCAP)
+        )
+        await finish(phone)  # it got the node's BYE
+        await finish(caller)  # and so did the caller
+        record = await cc.finished_call("5550040")
+        assert cc.node.b2bua.calls == 0
+    assert (record["outcome"], record["hangup_by"]) == ("completed", "agent"), record
+    assert record["hangup_cause"] == "media_timeout", record
+    assert record["worker_sid"] == cc.agents["alice"].worker_sid
+    assert 9.0 < record["talk_seconds"] < 20.0, record  # the test center's RTP timeout is 10 s

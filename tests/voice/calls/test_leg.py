@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import wave
+import weakref
 from pathlib import Path
 
 import pytest
@@ -244,3 +246,35 @@ async def test_holding_a_bridged_leg_parks_it_and_unhold_bridges_it_back(tmp_pat
         await agent_leg.hangup()
         await caller_leg.hangup()
         assert recorder.state.value == "closed"
+
+
+async def test_ended_legs_are_freed_at_once_not_left_to_the_collector(tmp_path: Path) -> None:
+    # A call's leg, media session, player and SIP call hold each other only while the call lasts: a cycle among them
+    # would leave every ended call to the collector's full collections, which at hundreds of calls a second took
+    # hundreds of milliseconds each (late media for every call in progress meanwhile).
+    async with exchange() as x:
+        caller, caller_leg = await x.answered_leg()
+        _agent, agent_leg = await x.answered_leg()
+        caller_leg.bridge(agent_leg)
+        recorder = await caller_leg.record(tmp_path / "call.wav")
+        sessions = [caller_leg.media.session, agent_leg.media.session]
+        caller.send_audio(TONE, 3)
+        x.clock.advance(3)
+        await asyncio.sleep(0.05)
+        caller_leg.unbridge()
+        playing = await started(caller_leg.play(TONE))
+        x.clock.advance(2)
+        await caller_leg.hangup()
+        await agent_leg.hangup()
+        assert await playing is False  # interrupted by the hangup
+        assert caller_leg.media.session is None and agent_leg.media.session is None
+        # The calls themselves stay a while longer, held by the transactions of their BYEs (timer K).
+        parts = [caller_leg, agent_leg, caller_leg.prompter, caller_leg.media, recorder, *sessions]
+        freed = [weakref.ref(part) for part in parts]
+        gc.disable()
+        try:
+            del caller_leg, agent_leg, parts, playing, recorder, sessions
+            await asyncio.sleep(0.05)  # the legs' last tasks (closing media and the recording) end
+            assert [ref() for ref in freed] == [None] * len(freed)
+        finally:
+            gc.enable()

@@ -277,6 +277,9 @@ class Leg:
         try:
             await self.media.close()
         finally:
+            # Nothing more comes from the media. Without the cycles leg -> media -> leg and leg -> session -> leg,
+            # an ended leg is freed as soon as it is let go, not left to the collector's full collections.
+            self.media.listener = None
             self._ended.set_result(hangup)
 
     def _quiet(self) -> None:

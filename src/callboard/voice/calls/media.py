@@ -53,9 +53,9 @@ class MediaSettings:
 class LegMedia:
     """The RTP session of one leg and its offer/answer state: session id and version, the negotiated stream."""
 
-    def __init__(self, settings: MediaSettings, listener: RtpSessionListener) -> None:
+    def __init__(self, settings: MediaSettings, listener: RtpSessionListener | None) -> None:
         self.settings = settings
-        self.listener = listener
+        self.listener = listener  # the leg; None once it has ended
         self.session: RtpSession | None = None
         self.audio: NegotiatedAudio | None = None
         self._lease: PortLease | None = None
@@ -137,6 +137,7 @@ class LegMedia:
         lease, self._lease = self._lease, None
         if session is not None:
             await session.close()
+            session.listener = None  # a closed session reports nothing more; no cycle back to the leg
         elif lease is not None:
             lease.close_sockets()  # never handed to a session
         if lease is not None:

@@ -34,6 +34,7 @@ class Prompter:
         self.stop()
         if self.player is not None:
             self.clock.unregister(self.player)
+            self.player = None  # it holds this prompter (`on_finished`): no cycle left for the collector
         self._digits.put_nowait("")
 
     def queue(self, prompt: Prompt, *, loop: bool = False) -> asyncio.Future[bool]:

@@ -143,7 +143,9 @@ class StreamRewriter:
         marker = packet.marker
         if self._ssrc is None:
             marker = True
-        else:
+        elif (
+            packet.sequence_number != self._next_seq or packet.timestamp != self._next_ts or packet.ssrc != self._ssrc
+        ):  # not simply the next packet of the same source (which needs no skip: nearly every packet)
             gap = self._source_gap(packet, now)
             if gap is None:
                 self.counters.late += 1

@@ -69,6 +69,11 @@ class RtpPacket:
         if len(data) < RTP_HEADER_SIZE:
             raise RtpParseError("header", len(data), f"{len(data)} bytes, need at least {RTP_HEADER_SIZE}")
         first, second, sequence_number, timestamp, ssrc = _HEADER.unpack_from(data)
+        if first == 0x80:
+            # Version 2 and nothing but the fixed header: nearly every voice packet. Every field fits by
+            # construction, so the checks of `__post_init__` are skipped (this runs for each packet received).
+            payload = bytes(data[RTP_HEADER_SIZE:])
+            return _unchecked(cls, second & 0x7F, sequence_number, timestamp, ssrc, payload, second > 0x7F, (), None, 0)
         version = first >> 6
         if version != RTP_VERSION:
             raise RtpParseError("version", 0, f"version {version}, expected {RTP_VERSION}")
@@ -105,6 +110,13 @@ class RtpPacket:
             padding=padding,
         )
 
+    def with_payload(self, payload: bytes) -> RtpPacket:
+        """The same packet carrying another payload (a decoded or transcoded one)."""
+        return _unchecked(
+            type(self), self.payload_type, self.sequence_number, self.timestamp, self.ssrc, payload, self.marker,
+            self.csrc, self.extension, self.padding,
+        )  # fmt: skip
+
     def __bytes__(self) -> bytes:
         first = (RTP_VERSION << 6) | len(self.csrc)
         if self.padding:
@@ -122,6 +134,24 @@ class RtpPacket:
         if self.padding:
             parts.append(bytes(self.padding - 1) + bytes((self.padding,)))
         return b"".join(parts)
+
+
+def _unchecked(
+    cls: type[RtpPacket], payload_type: int, sequence_number: int, timestamp: int, ssrc: int, payload: bytes,
+    marker: bool, csrc: tuple[int, ...], extension: RtpHeaderExtension | None, padding: int,
+) -> RtpPacket:  # fmt: skip
+    """A packet from fields already known to fit, without `__post_init__`'s checks."""
+    packet = object.__new__(cls)
+    packet.payload_type = payload_type
+    packet.sequence_number = sequence_number
+    packet.timestamp = timestamp
+    packet.ssrc = ssrc
+    packet.payload = payload
+    packet.marker = marker
+    packet.csrc = csrc
+    packet.extension = extension
+    packet.padding = padding
+    return packet
 
 
 def seq_diff(a: int, b: int) -> int:

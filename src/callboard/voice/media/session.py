@@ -20,6 +20,7 @@ import random
 import socket
 import struct
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol, cast
 
@@ -110,7 +111,7 @@ class _Endpoint(asyncio.DatagramProtocol):
         self.closed = closed
 
     def datagram_received(self, data: bytes, addr: Any) -> None:
-        self.on_datagram(data, (str(addr[0]), int(addr[1])))
+        self.on_datagram(data, addr if len(addr) == 2 else (addr[0], addr[1]))  # IPv6 adds flow info and scope
 
     def error_received(self, exc: Exception) -> None:
         logger.debug("RTP endpoint: %s", exc)  # ICMP unreachable for an earlier packet; the timeout will notice
@@ -148,6 +149,7 @@ class RtpSession:
         self._rtcp_timer: asyncio.TimerHandle | None = None
         self._timeout_timer: asyncio.TimerHandle | None = None
         self._last_received: float | None = None
+        self._time: Callable[[], float] = time.monotonic  # the loop's clock once open
         self._timeout_reported = False
         self._sent_since_report = False
         self.local_rtp: Address | None = None
@@ -172,6 +174,7 @@ class RtpSession:
         self.local_rtp = cast(Address, tuple(self._rtp.get_extra_info("sockname")[:2]))
         self.local_rtcp = cast(Address, tuple(self._rtcp.get_extra_info("sockname")[:2]))
         self._set_state(RtpSessionState.OPEN)
+        self._time = loop.time
         self._last_received = loop.time()
         self._arm_timeout(loop)
         self._schedule_rtcp(loop)
@@ -304,24 +307,27 @@ class RtpSession:
             self.counters.parse_errors += 1
             return
         pt = packet.payload_type
-        if pt != self.config.payload_type and pt != self.config.telephone_event_type:
-            self.counters.unknown_payload_type += 1  # also keeps RTCP (PT 72-76 when muxed) from latching
+        config, counters = self.config, self.counters
+        if pt != config.payload_type and pt != config.telephone_event_type:
+            counters.unknown_payload_type += 1  # also keeps RTCP (PT 72-76 when muxed) from latching
             return
-        loop = asyncio.get_running_loop()
-        now = loop.time()
-        verdict = self._rtp_latch.accept(source, now, self.config.relatch_after)
-        if verdict is False:
-            self.counters.foreign_source += 1
-            return
-        if verdict is None:
-            self.counters.latches += 1
+        now = self._time()
+        latch = self._rtp_latch
+        if latch.latched == source:
+            latch.last_heard = now  # the common case of `SymmetricLatch.accept`, inline: this runs for every packet
+        else:
+            verdict = latch.accept(source, now, config.relatch_after)
+            if verdict is False:
+                counters.foreign_source += 1
+                return
+            counters.latches += 1
             logger.debug("RTP session %08x latched onto %s:%d", self.ssrc, *source)
-        self.counters.packets_received += 1
-        self.counters.octets_received += len(packet.payload)
+        counters.packets_received += 1
+        counters.octets_received += len(packet.payload)
         self._last_received = now
         self._timeout_reported = False
-        self.stats.receive(packet, int(now * self.config.clock_rate))
-        if pt == self.config.telephone_event_type and pt != self.config.payload_type:
+        self.stats.receive(packet, int(now * config.clock_rate))
+        if pt == config.telephone_event_type and pt != config.payload_type:
             try:
                 digits = self._dtmf_receiver.receive_packet(packet)
             except TelephoneEventParseError:

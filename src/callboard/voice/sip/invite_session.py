@@ -43,6 +43,16 @@ class CallState(Enum):
 S = CallState
 
 
+class _Ended:
+    """The listener of a call that has ended: hears nothing more."""
+
+    def on_call_event(self, call: InviteSession, event: CallEvent) -> None:
+        pass
+
+
+_ENDED = _Ended()
+
+
 class InviteSession:
     """A call made by one INVITE, seen from one side; subclasses handle the initial INVITE of each side."""
 
@@ -94,13 +104,18 @@ class InviteSession:
         logger.debug("call %s: %s -> %s", self.call_id, old.value, state.value)
         if state is S.TERMINATED:
             self._refers.end()
-            if self._ok is not None:
-                self._ok.stop()
+            ok, self._ok = self._ok, None  # it holds this session (`_no_ack`): no cycle left
+            if ok is not None:
+                ok.stop()
             if self.dialog is not None:
                 self.dialog.terminate()
             self.ua.forget(self)
         if event is not None:
             self._emit(event)
+        if state is S.TERMINATED:
+            # Nothing is reported after the end. Letting go of the owner keeps the transactions and records held
+            # for 64*T1 after a call (RFC 6026's Accepted state, retransmitted 2xx) from holding its leg and media.
+            self.listener = _ENDED
 
     def _require(self, *states: CallState, action: str) -> None:
         if self.state not in states:

@@ -8,6 +8,7 @@ Each REFER creates an implicit subscription named by its CSeq number (the `id` o
 from __future__ import annotations
 
 import logging
+import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
@@ -66,7 +67,8 @@ class ReferUsages:
     """The transfers of one call, both ways; the session hands it REFER, NOTIFY and their responses."""
 
     def __init__(self, session: InviteSession) -> None:
-        self.session = session
+        # The session owns these usages: a weak reference back leaves no cycle, so an ended call is freed at once.
+        self.session = weakref.proxy(session)
         self._notifiers: dict[int, _Notifier] = {}
         self._referrals: dict[int, _Referral] = {}
         self._sending: _Referral | None = None  # a REFER inside send_request, whose failure must wait to be told

@@ -385,6 +385,7 @@ class UserAgent:
                 del self._dialogs[dialog_id]
         if isinstance(session, IncomingCall):
             self._drop_invite_key(session)
+            self._invites.pop(session.tx, None)  # its transaction may stay 64*T1 more (RFC 6026); the call need not
         if isinstance(session, OutgoingCall):
             # Kept 64*T1 more so that a retransmitted 2xx is acknowledged again (§13.2.2.4).
             key = (session.call_id, session.local_tag)
