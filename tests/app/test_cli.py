@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
 from pathlib import Path
+
+from conftest import require_peer
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "demo-center.yaml"
 
@@ -108,3 +111,54 @@ def test_serve_says_so_when_the_sip_port_is_taken(tmp_path: Path) -> None:
     assert result.returncode == 1, result.stderr
     assert "error: " in result.stderr and "CALLBOARD_SIP_PORT" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_serve_runs_at_the_priority_it_is_given(tmp_path: Path) -> None:
+    environment = {
+        **os.environ,
+        "CALLBOARD_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'callboard.db'}",
+        "CALLBOARD_PORT": str(free_tcp_port()),
+        "CALLBOARD_SIP_ENABLED": "false",
+        "CALLBOARD_PROCESS_NICE": "7",  # lowering one's own priority needs no privilege
+    }
+    before = os.getpriority(os.PRIO_PROCESS, 0)
+    with subprocess.Popen(
+        [sys.executable, "-m", "callboard", "serve"], cwd=tmp_path, env=environment,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    ) as server:  # fmt: skip
+        try:
+            assert server.stdout is not None
+            lines = []
+            for line in server.stdout:  # logged once the priority is set, before the store opens
+                lines.append(line)
+                if "process priority" in line or len(lines) > 50:
+                    break
+            assert any("process priority: nice 7" in line for line in lines), lines
+            assert os.getpriority(os.PRIO_PROCESS, server.pid) == 7
+            assert os.getpriority(os.PRIO_PROCESS, 0) == before  # the setting is the server's own
+        finally:
+            server.terminate()
+            server.communicate(timeout=30)
+
+
+def test_serve_refuses_a_priority_it_may_not_take(tmp_path: Path) -> None:
+    out_of_range = serve(tmp_path, CALLBOARD_PROCESS_NICE="-21")
+    assert out_of_range.returncode == 2, out_of_range.stderr
+    assert "error: CALLBOARD_PROCESS_NICE: Input should be greater than or equal to -20" in out_of_range.stderr
+    # Raising the priority needs CAP_SYS_NICE: as root, run the server without it.
+    without = ["setpriv", "--bounding-set=-sys_nice", "--inh-caps=-sys_nice"] if os.geteuid() == 0 else []
+    require_peer("setpriv", not without or shutil.which("setpriv") is not None, "util-linux drops CAP_SYS_NICE")
+    environment = {
+        **os.environ,
+        "CALLBOARD_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'callboard.db'}",
+        "CALLBOARD_PORT": str(free_tcp_port()),
+        "CALLBOARD_PROCESS_NICE": "-5",
+    }
+    result = subprocess.run(
+        [*without, sys.executable, "-m", "callboard", "serve"],
+        cwd=tmp_path, env=environment, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert result.returncode == 1, result.stderr
+    said = " ".join(result.stderr.split())  # the console wraps long lines
+    assert "error: CALLBOARD_PROCESS_NICE=-5: cannot set this process's priority (Permission denied)" in said
+    assert "needs root or CAP_SYS_NICE" in said and "Traceback" not in said

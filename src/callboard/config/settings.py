@@ -36,6 +36,13 @@ class Settings(BaseSettings):
         default=10, ge=1, description="Login attempts allowed per minute for one username and IP address."
     )
     demo: bool = Field(default=False, description="Run as the demo center (demo data, demo passwords).")
+    process_nice: int | None = Field(
+        default=None,
+        ge=-20,
+        le=19,
+        description="Scheduling priority (nice value) `serve` gives its process at start; below 0 needs root or "
+        "CAP_SYS_NICE. -10 keeps a voice node's media on time on a busy host (none: leave it as started).",
+    )
 
     sip_enabled: bool = Field(default=True, description="Run the voice plane (SIP and RTP) in `serve`.")
     sip_host: str = Field(default="127.0.0.1", description="Address SIP listens on (0.0.0.0 for every interface).")
