@@ -410,7 +410,8 @@ def bench_cps(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     facts = header(f"1. calls per second, answer + {args.prompt_seconds:g} s prompt + hang up", workdir)
     scenario = workdir / "answer_play_uac.xml"
     scenario.write_text(scenarios.answer_play_caller())
-    server = Server("answer-play", workdir, ["--prompt-seconds", str(args.prompt_seconds), *profile(args, workdir)])
+    options = ["--prompt-seconds", str(args.prompt_seconds), *server_options(args, workdir)]
+    server = Server("answer-play", workdir, options)
     server.start()
     sipp = SippRun(
         "callers",
@@ -479,7 +480,8 @@ def bench_cps(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     print(
         f"rtp      {rtp.get('packets_sent', 0)} packets sent = "
         f"{rtp.get('packets_sent', 0) / max(1, rtp.get('legs', 1)):.1f} "
-        f"per call; media clock {stats.get('media_clock')}"
+        f"per call; media clock {stats.get('media_clock')}; "
+        f"gc {stats.get('gc')}"
     )
     print(f"load     {load0} at start, {load_average()} at end")
     met = rate >= 360 and fail_pct < 0.1 and ms <= 2.5 and played == ok
@@ -500,7 +502,7 @@ def bench_hold(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     facts = header(f"2. {calls} calls held {hold:g} s, RTP both ways", workdir)
     scenario = workdir / "hold_uac.xml"
     scenario.write_text(scenarios.hold_caller(hold, sipp_file("g711a.pcap")))
-    server = Server("hold", workdir, ["--prompt-seconds", "8", *profile(args, workdir)])
+    server = Server("hold", workdir, ["--prompt-seconds", "8", *server_options(args, workdir)])
     server.start()
     mp = media_port()
     sipp = SippRun(
@@ -578,7 +580,7 @@ def bench_hold(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     print(
         f"server   sent {rtp.get('packets_sent', 0)} RTP packets, received "
         f"{rtp.get('packets_received', 0)}; media clock {stats.get('media_clock')}; "
-        f"RSS peak {status.get('VmHWM', 0) / 1024:.0f} MiB"
+        f"gc {stats.get('gc')}; RSS peak {status.get('VmHWM', 0) / 1024:.0f} MiB"
     )
     print(
         f"wire     {wire['streams']} streams, {wire['packets']} packets, "
@@ -622,7 +624,7 @@ def bench_center(args: argparse.Namespace, workdir: Path, *, overload: bool) -> 
         "center",
         workdir,
         ["--agents", str(agents), "--wrapup", str(args.wrapup), "--max-calls", str(max_calls),
-         "--workdir", str(workdir), *profile(args, workdir)],
+         "--workdir", str(workdir), *server_options(args, workdir)],
     )  # fmt: skip
     server.start(timeout=300)
     agent_port = free_port()
@@ -722,7 +724,8 @@ def bench_center(args: argparse.Namespace, workdir: Path, *, overload: bool) -> 
     )
     print(
         f"         wait s {stats.get('wait_seconds')}; talk s {stats.get('talk_seconds')}; "
-        f"media clock {stats.get('media_clock')}"
+        f"media clock {stats.get('media_clock')}; "
+        f"gc {stats.get('gc')}"
     )
     print(
         f"cpu      server {server_cpu:.2f} s over the calls = {ms:.2f} ms "
@@ -778,9 +781,12 @@ def register_agents(sip_port: int, agent_port: int, agents: int, workdir: Path) 
     return passed, line
 
 
-def profile(args: argparse.Namespace, workdir: Path) -> list[str]:
-    """The server's options for profiling and experiments."""
+def server_options(args: argparse.Namespace, workdir: Path) -> list[str]:
+    """The server's priority (what CALLBOARD_PROCESS_NICE sets in `serve`), and its options for profiling."""
     extra = ["--profile", str(workdir / "server.prof")] if args.profile else []
+    if args.nice is not None:
+        extra += ["--nice", str(args.nice)]
+    print(f"priority server nice {args.nice if args.nice is not None else os.getpriority(os.PRIO_PROCESS, 0)}")
     return extra
 
 
@@ -800,6 +806,12 @@ def main() -> None:
     parser.add_argument("--wrapup", type=float, default=1.0, help="center: wrap-up seconds")
     parser.add_argument("--max-calls", type=int, default=None, help="center/overload: sip_max_calls")
     parser.add_argument("--profile", action="store_true", help="cProfile the server (its timings are then not valid)")
+    parser.add_argument(
+        "--nice",
+        type=int,
+        default=-10 if os.geteuid() == 0 else None,
+        help="the server's nice value, as CALLBOARD_PROCESS_NICE sets it (default -10 when root, else unchanged)",
+    )
     parser.add_argument("--json", default=None, help="also write the figures to this file")
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
     args = parser.parse_args()

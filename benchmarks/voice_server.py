@@ -25,10 +25,11 @@ import shutil
 import signal
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
-from callboard.app.server import run_loop
+from callboard.app.server import run_loop, set_priority
 from callboard.core.clock import SystemClock
 from callboard.voice.calls.errors import LegEndedError
 from callboard.voice.calls.events import HangupCause
@@ -269,15 +270,45 @@ def _ready(args: argparse.Namespace, port: int) -> None:
     Path(args.ready).write_text(json.dumps({"sip_port": port}))
 
 
+class GcPauses:
+    """The collector's pauses by generation (count, total and longest in ms): a long one delays the media clock."""
+
+    def __init__(self) -> None:
+        self.started = 0.0
+        self.pauses: dict[int, list[float]] = {0: [], 1: [], 2: []}
+        self.collected = [0, 0, 0]  # unreachable objects found (garbage in reference cycles)
+        gc.callbacks.append(self._callback)
+
+    def _callback(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self.started = time.perf_counter()
+        else:
+            self.pauses[info["generation"]].append((time.perf_counter() - self.started) * 1000)
+            self.collected[info["generation"]] += info["collected"]
+
+    def summary(self) -> dict[str, dict[str, float]]:
+        summary = {}
+        for gen, ms in self.pauses.items():
+            total, longest = round(sum(ms), 1), round(max(ms, default=0), 2)
+            summary[f"gen{gen}"] = {
+                "count": len(ms),
+                "total_ms": total,
+                "max_ms": longest,
+                "collected": self.collected[gen],
+            }
+        return summary
+
+
 async def main(args: argparse.Namespace) -> dict[str, Any]:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    set_priority(args.nice)  # as `serve` does with CALLBOARD_PROCESS_NICE
     gc.freeze()  # what start-up loaded stays out of the collector's generations, as the app does
-    if args.mode == "center":
-        return await serve_center(args, stop)
-    return await serve_legs(args, stop)
+    pauses = GcPauses()
+    result = await (serve_center if args.mode == "center" else serve_legs)(args, stop)
+    return {**result, "gc": pauses.summary()}
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -295,6 +326,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--ready", required=True, help="file written once the server listens")
     parser.add_argument("--stats", required=True, help="file the counters are written to at exit")
     parser.add_argument("--profile", default=None, help="write a cProfile of the run to this file")
+    parser.add_argument("--nice", type=int, default=None, help="this process's nice value (CALLBOARD_PROCESS_NICE)")
     return parser.parse_args(argv)
 
 
