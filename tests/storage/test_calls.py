@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 from callboard.core.errors import NotFoundError, ValidationError
 from callboard.storage import Store
@@ -217,3 +219,23 @@ async def test_calls_go_with_their_workspace(calls_store: Store) -> None:
     assert await calls_store.get_call(WS, "CA1") is None
     assert await calls_store.list_calls(WS) == []
     assert [c["sid"] for c in await calls_store.list_calls("WS2")] == ["CA2"]
+
+
+async def test_writes_wait_for_the_one_sqlite_writer_in_turn_without_failing(tmp_path: Any) -> None:
+    # SQLite has one writer. Writes made while another holds it wait in the process, in order, holding no
+    # connection: a loaded node waiting in SQLite's busy handler instead lost writes to "database is locked".
+    store = await Store.open(f"sqlite+aiosqlite:///{tmp_path / 'callboard.db'}")
+    try:
+        await store.migrate()
+        await store.save_workspace({"sid": WS, "friendly_name": "main"})
+        async with store._write() as conn:  # a long write transaction, holding SQLite's write lock
+            await conn.execute(text("UPDATE workspaces SET friendly_name = friendly_name"))
+            saving = [asyncio.create_task(store.save_call(call(f"CA{i}", 100 + i))) for i in range(20)]
+            await asyncio.sleep(0.3)
+            assert not any(task.done() for task in saving)
+            assert store.engine.pool.checkedout() == 1  # only the holder's: the others wait on the lock
+        await asyncio.gather(*saving)
+        listed = await store.list_calls(WS, limit=50)
+        assert {row["sid"] for row in listed} == {f"CA{i}" for i in range(20)}
+    finally:
+        await store.close()

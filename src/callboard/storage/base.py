@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 from sqlalchemy import RowMapping
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from callboard.core.clock import Clock
 from callboard.core.errors import ConflictError
@@ -20,6 +21,10 @@ class StoreBase:
     def __init__(self, engine: AsyncEngine, clock: Clock) -> None:
         self._engine = engine
         self._clock = clock
+        # SQLite has one writer at a time. Writes of this process queue on this lock, in order, rather than in
+        # SQLite's busy handler, which fails a write that waited longer than its timeout (a loaded node lost call
+        # records to "database is locked"). PostgreSQL takes concurrent writers.
+        self._write_lock = asyncio.Lock() if engine.dialect.name == "sqlite" else None
 
     @property
     def engine(self) -> AsyncEngine:
@@ -28,6 +33,16 @@ class StoreBase:
     @property
     def dialect(self) -> str:
         return self._engine.dialect.name
+
+    @asynccontextmanager
+    async def _write(self) -> AsyncIterator[AsyncConnection]:
+        """A write transaction, committed when the block ends. Not to be nested: on SQLite it would wait for itself."""
+        if self._write_lock is None:
+            async with self._engine.begin() as conn:
+                yield conn
+            return
+        async with self._write_lock, self._engine.begin() as conn:
+            yield conn
 
 
 @contextmanager

@@ -118,7 +118,7 @@ class CallsMixin(StoreBase):
         given = set(row)
         statement = upsert(self.dialect, calls, keep=COLUMNS - given)
         try:
-            async with self._engine.begin() as conn:
+            async with self._write() as conn:
                 await conn.execute(statement, [{**_defaults(), **row}])
         except IntegrityError as exc:
             raise NotFoundError(

@@ -79,7 +79,7 @@ class ContactsMixin(WorkspacesMixin):
         now = self._clock.now()
         row.update(workspace_sid=workspace_sid, date_created=now, date_updated=now)
         try:
-            async with self._engine.begin() as conn:
+            async with self._write() as conn:
                 owner = await conn.scalar(select(contacts.c.workspace_sid).where(contacts.c.sid == row["sid"]))
                 if owner is not None and owner != workspace_sid:
                     raise NotFoundError(f"contact {row['sid']} not found", error_id="contact_not_found", sid=row["sid"])
@@ -132,7 +132,7 @@ class ContactsMixin(WorkspacesMixin):
     async def delete_contact(self, workspace_sid: str, sid: str) -> bool:
         """Delete a contact and its numbers; False when there was none."""
         statement = delete(contacts).where(contacts.c.workspace_sid == workspace_sid, contacts.c.sid == sid)
-        async with self._engine.begin() as conn:
+        async with self._write() as conn:
             result: CursorResult[Any] = await conn.execute(statement)
         return result.rowcount > 0
 

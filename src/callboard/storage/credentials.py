@@ -28,7 +28,7 @@ class CredentialsMixin(StoreBase):
             "date_created": self._clock.now(),
         }
         with conflicts("the session cannot be created (unknown user or reused token)", user_id=user_id):
-            async with self._engine.begin() as conn:
+            async with self._write() as conn:
                 await conn.execute(insert(sessions), [row])
 
     async def get_session(self, token_hash: str) -> dict[str, Any] | None:
@@ -38,12 +38,12 @@ class CredentialsMixin(StoreBase):
             return as_dict((await conn.execute(query)).mappings().first())
 
     async def delete_session(self, token_hash: str) -> None:
-        async with self._engine.begin() as conn:
+        async with self._write() as conn:
             await conn.execute(delete(sessions).where(sessions.c.token_hash == token_hash))
 
     async def purge_sessions(self, now: float) -> int:
         """Delete the sessions expired at `now`; returns how many."""
-        async with self._engine.begin() as conn:
+        async with self._write() as conn:
             result: CursorResult[Any] = await conn.execute(delete(sessions).where(sessions.c.expires_at <= now))
             return result.rowcount
 
@@ -59,7 +59,7 @@ class CredentialsMixin(StoreBase):
             "last_used": None,
         }
         with conflicts("the API token cannot be created (unknown user or reused token)", user_id=user_id):
-            async with self._engine.begin() as conn:
+            async with self._write() as conn:
                 await conn.execute(insert(api_tokens), [token])
         return token
 
@@ -70,7 +70,7 @@ class CredentialsMixin(StoreBase):
 
     async def touch_api_token(self, token_id: str, now: float) -> None:
         """Record that the token was just used."""
-        async with self._engine.begin() as conn:
+        async with self._write() as conn:
             await conn.execute(update(api_tokens).where(api_tokens.c.id == token_id).values(last_used=now))
 
     async def list_api_tokens(self, user_id: str) -> list[dict[str, Any]]:
@@ -83,13 +83,13 @@ class CredentialsMixin(StoreBase):
             return [dict(row) for row in (await conn.execute(query)).mappings()]
 
     async def delete_api_token(self, token_id: str) -> None:
-        async with self._engine.begin() as conn:
+        async with self._write() as conn:
             await conn.execute(delete(api_tokens).where(api_tokens.c.id == token_id))
 
     # Login attempts
 
     async def record_login_attempt(self, key: str, now: float) -> None:
-        async with self._engine.begin() as conn:
+        async with self._write() as conn:
             await conn.execute(insert(login_attempts), [{"key": key, "timestamp": now}])
 
     async def count_login_attempts(self, key: str, since: float) -> int:
@@ -99,12 +99,12 @@ class CredentialsMixin(StoreBase):
             return int(await conn.scalar(query) or 0)
 
     async def clear_login_attempts(self, key: str) -> None:
-        async with self._engine.begin() as conn:
+        async with self._write() as conn:
             await conn.execute(delete(login_attempts).where(login_attempts.c.key == key))
 
     async def purge_login_attempts(self, before: float) -> int:
         """Forget attempts older than `before`, which no rate window looks at any more; returns how many."""
-        async with self._engine.begin() as conn:
+        async with self._write() as conn:
             result: CursorResult[Any] = await conn.execute(
                 delete(login_attempts).where(login_attempts.c.timestamp < before)
             )

@@ -82,7 +82,7 @@ class IvrMixin(WorkspacesMixin):
         body = _body(definition, "flow definition")
         for attempt in range(_PUBLISH_ATTEMPTS):
             try:
-                async with self._engine.begin() as conn:
+                async with self._write() as conn:
                     latest = (await conn.execute(_latest_version(workspace_sid, name))).first()
                     if latest is not None and latest.definition == body:
                         return int(latest.version)
@@ -168,7 +168,7 @@ class IvrMixin(WorkspacesMixin):
             return
         row = {"workspace_sid": workspace_sid, "kind": kind, "name": name, "body": data, "updated_at": now}
         try:
-            async with self._engine.begin() as conn:
+            async with self._write() as conn:
                 await conn.execute(upsert(self.dialect, ivr_documents), [row])
         except IntegrityError as exc:
             await self._check_workspace(workspace_sid, exc)
@@ -185,7 +185,7 @@ class IvrMixin(WorkspacesMixin):
         )
         row = {"e164": e164, "workspace_sid": workspace_sid, "body": body, "updated_at": now}
         try:
-            async with self._engine.begin() as conn:
+            async with self._write() as conn:
                 result: CursorResult[Any] = await conn.execute(stmt, row)
         except IntegrityError as exc:
             await self._check_workspace(workspace_sid, exc)
@@ -275,7 +275,7 @@ class IvrMixin(WorkspacesMixin):
             "updated_at": self._clock.now(),
         }
         try:
-            async with self._engine.begin() as conn:
+            async with self._write() as conn:
                 await conn.execute(upsert(self.dialect, prompts), [row])
         except IntegrityError as exc:
             await self._check_workspace(workspace_sid, exc)
@@ -350,7 +350,7 @@ class IvrMixin(WorkspacesMixin):
             "closed_at": self._clock.now(),
         }
         try:
-            async with self._engine.begin() as conn:
+            async with self._write() as conn:
                 await conn.execute(upsert(self.dialect, closures, keep=("closed_at",)), [row])
                 query = _closure_columns().where(
                     closures.c.workspace_sid == workspace_sid, closures.c.scope == scope, closures.c.target == target
@@ -380,7 +380,7 @@ class IvrMixin(WorkspacesMixin):
     # Shared
 
     async def _delete(self, statement: Any) -> int:
-        async with self._engine.begin() as conn:
+        async with self._write() as conn:
             result: CursorResult[Any] = await conn.execute(statement)
         return result.rowcount
 

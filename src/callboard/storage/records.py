@@ -47,7 +47,7 @@ class RecordsMixin(WorkspacesMixin):
         if not (rows or gone or logged):
             return
         try:
-            async with self._engine.begin() as conn:
+            async with self._write() as conn:
                 await self._lock_workspace(conn, workspace_sid)
                 for name, by_sid in rows.items():
                     await conn.execute(upsert(self.dialect, KINDS[name].table), list(by_sid.values()))

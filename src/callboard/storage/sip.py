@@ -30,12 +30,12 @@ class SipMixin(StoreBase):
         """Add the binding of `aor` identified by `key` (its contact), or replace it."""
         if not aor or not key or not isinstance(record, Mapping):
             raise ValidationError("a SIP binding needs an aor, a key and a record mapping", aor=aor, key=key)
-        async with self._engine.begin() as conn:
+        async with self._write() as conn:
             await conn.execute(upsert(self.dialect, sip_bindings), [{"aor": aor, "key": key, "record": dict(record)}])
 
     async def delete_sip_binding(self, aor: str, key: str) -> None:
         """Forget a binding; forgetting one that is not there does nothing."""
-        async with self._engine.begin() as conn:
+        async with self._write() as conn:
             await conn.execute(delete(sip_bindings).where(sip_bindings.c.aor == aor, sip_bindings.c.key == key))
 
     async def load_sip_bindings(self) -> list[dict[str, Any]]:
@@ -60,7 +60,7 @@ class SipMixin(StoreBase):
         await self._set_sip_columns(user_id, sip_realm=None, sip_ha1_md5=None, sip_ha1_sha256=None)
 
     async def _set_sip_columns(self, user_id: str, **values: str | None) -> None:
-        async with self._engine.begin() as conn:
+        async with self._write() as conn:
             result: CursorResult[Any] = await conn.execute(update(users).where(users.c.id == user_id).values(**values))
         if result.rowcount == 0:
             raise NotFoundError(f"user {user_id} not found", error_id="user_not_found", id=user_id)

@@ -43,7 +43,7 @@ class UsersMixin(StoreBase):
             **dict.fromkeys(SIP_COLUMNS),
         }
         with conflicts(f"the username {username!r} is taken", username=username):
-            async with self._engine.begin() as conn:
+            async with self._write() as conn:
                 await conn.execute(insert(users), [user])
         return user
 
@@ -88,7 +88,7 @@ class UsersMixin(StoreBase):
                 renamed = users.c.username != fields["username"]
                 values.update({name: case((renamed, None), else_=users.c[name]) for name in SIP_COLUMNS})
             with conflicts(f"the username {fields.get('username')!r} is taken", username=fields.get("username")):
-                async with self._engine.begin() as conn:
+                async with self._write() as conn:
                     query = update(users).where(users.c.id == user_id).values(**values).returning(*users.columns)
                     user = as_dict((await conn.execute(query)).mappings().first())
         if user is None:
@@ -97,5 +97,5 @@ class UsersMixin(StoreBase):
 
     async def delete_user(self, user_id: str) -> None:
         """Delete a user with its sessions and API tokens; deleting a missing user does nothing."""
-        async with self._engine.begin() as conn:
+        async with self._write() as conn:
             await conn.execute(delete(users).where(users.c.id == user_id))

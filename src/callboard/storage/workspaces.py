@@ -28,12 +28,12 @@ class WorkspacesMixin(StoreBase):
             "date_created": float(created) if isinstance(created, int | float) else self._clock.now(),
         }
         with conflicts(f"a workspace named {name!r} already exists", friendly_name=name):
-            async with self._engine.begin() as conn:
+            async with self._write() as conn:
                 await conn.execute(upsert(self.dialect, workspaces, keep=("date_created",)), [row])
 
     async def delete_workspace(self, sid: str) -> None:
         """Delete a workspace and, by cascade, every routing record and call record in it; the event log stays."""
-        async with self._engine.begin() as conn:
+        async with self._write() as conn:
             await conn.execute(delete(workspaces).where(workspaces.c.sid == sid))
 
     async def load_workspaces(self) -> list[dict[str, Any]]:
