@@ -170,7 +170,9 @@ async def test_baresip_registers_answers_and_audio_flows_both_ways(server: Serve
             assert isinstance(leg, ListeningLeg)
             played = await leg.play(prompt)
             hangup = await leg.hangup()
-        await phone.wait_log(r"Call with \S+ terminated")
+        # libre reports our BYE as the session closed by the peer; baresip's "terminated" line can come later than
+        # the wait on a loaded machine (CI saw only the first within 10 s).
+        await phone.wait_log(r"Call with \S+ terminated|session closed: Connection reset by peer")
         await phone.stop()
 
     # Registered with digest: challenged first, then MD5 credentials accepted; unregistered when it stopped.
