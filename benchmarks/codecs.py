@@ -1,5 +1,6 @@
 """What G.722 costs in the media plane: CPU per 20 ms frame for each codec step and for one direction of a
-bridge (`StreamRewriter.forward`), G.722 <-> G.711 transcoded against G.711 forwarded byte for byte.
+bridge (`StreamRewriter.forward`), G.722 <-> G.711 transcoded against G.711 forwarded byte for byte; and what
+receiving a packet costs: parsing it, and an RTP session taking it in (latch, RFC 3550 statistics).
 
     .venv/bin/python benchmarks/codecs.py            # about 10 s; prints the figures and the machine as JSON
 
@@ -10,6 +11,7 @@ See docs/benchmarks.md, "G.722".
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 import time
@@ -21,6 +23,7 @@ from measuring import machine
 from callboard.voice.media.bridge import BridgeCounters, StreamRewriter
 from callboard.voice.media.codecs import G722, PCMA, PCMU, codec
 from callboard.voice.media.rtp import RtpPacket
+from callboard.voice.media.session import RtpSession, RtpSessionConfig
 
 FRAMES = 20000
 RUNS = 7
@@ -74,6 +77,21 @@ def forward_us(source_pt: int, target_pt: int, payloads: list[bytes]) -> float:
     return best_us(step)
 
 
+def receive_us(payloads: list[bytes]) -> dict[str, float]:
+    """A plain PCMA packet parsed, and taken in by a session with no listener (its socket is not involved)."""
+    datagrams = [
+        bytes(RtpPacket(PCMA, i & 0xFFFF, (160 * i) & 0xFFFFFFFF, 1, payloads[i % 250])) for i in range(FRAMES)
+    ]
+    session = RtpSession(RtpSessionConfig(payload_type=PCMA))
+    session.set_remote("127.0.0.1", 30000)
+    source = ("127.0.0.1", 30000)
+
+    async def on_a_loop() -> float:  # as on the server: the session may read the running loop's clock
+        return best_us(lambda i: session._rtp_datagram(datagrams[i], source))
+
+    return {"parse": best_us(lambda i: RtpPacket.parse(datagrams[i])), "session_receive": asyncio.run(on_a_loop())}
+
+
 def main() -> None:
     pcm = tone_frames(250)
     encoded = {pt: [codec(pt).encoder()(f) for f in pcm] for pt in (PCMU, PCMA)}
@@ -93,7 +111,12 @@ def main() -> None:
         "pcma_to_g722_transcoded": forward_us(PCMA, G722, encoded[PCMA]),
         "g722_to_pcma_transcoded": forward_us(G722, PCMA, encoded[G722]),
     }
-    figures = {"us_per_20ms_frame": steps, "bridge_direction_us_per_frame": bridge, "machine": machine()}
+    figures = {
+        "us_per_20ms_frame": steps,
+        "bridge_direction_us_per_frame": bridge,
+        "rtp_receive_us_per_packet": receive_us(encoded[PCMA]),
+        "machine": machine(),
+    }
     print(json.dumps(figures, indent=2))
 
 

@@ -82,16 +82,21 @@ def free_tcp_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def serve(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    environment = {
+def serve_environment(tmp_path: Path, **env: str) -> dict[str, str]:
+    return {
         **os.environ,
         "CALLBOARD_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'callboard.db'}",
         "CALLBOARD_PORT": str(free_tcp_port()),
         **env,
     }
+
+
+def serve(tmp_path: Path, *, prefix: tuple[str, ...] = (), **env: str) -> subprocess.CompletedProcess[str]:
+    """`callboard serve` until it exits (it is expected to refuse to start); `prefix` runs it under another
+    command."""
     return subprocess.run(
-        [sys.executable, "-m", "callboard", "serve"],
-        cwd=tmp_path, env=environment, capture_output=True, text=True, timeout=60, check=False,
+        [*prefix, sys.executable, "-m", "callboard", "serve"],
+        cwd=tmp_path, env=serve_environment(tmp_path, **env), capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip
 
 
@@ -114,13 +119,8 @@ def test_serve_says_so_when_the_sip_port_is_taken(tmp_path: Path) -> None:
 
 
 def test_serve_runs_at_the_priority_it_is_given(tmp_path: Path) -> None:
-    environment = {
-        **os.environ,
-        "CALLBOARD_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'callboard.db'}",
-        "CALLBOARD_PORT": str(free_tcp_port()),
-        "CALLBOARD_SIP_ENABLED": "false",
-        "CALLBOARD_PROCESS_NICE": "7",  # lowering one's own priority needs no privilege
-    }
+    # Lowering one's own priority needs no privilege.
+    environment = serve_environment(tmp_path, CALLBOARD_SIP_ENABLED="false", CALLBOARD_PROCESS_NICE="7")
     before = os.getpriority(os.PRIO_PROCESS, 0)
     with subprocess.Popen(
         [sys.executable, "-m", "callboard", "serve"], cwd=tmp_path, env=environment,
@@ -146,18 +146,9 @@ def test_serve_refuses_a_priority_it_may_not_take(tmp_path: Path) -> None:
     assert out_of_range.returncode == 2, out_of_range.stderr
     assert "error: CALLBOARD_PROCESS_NICE: Input should be greater than or equal to -20" in out_of_range.stderr
     # Raising the priority needs CAP_SYS_NICE: as root, run the server without it.
-    without = ["setpriv", "--bounding-set=-sys_nice", "--inh-caps=-sys_nice"] if os.geteuid() == 0 else []
+    without = ("setpriv", "--bounding-set=-sys_nice", "--inh-caps=-sys_nice") if os.geteuid() == 0 else ()
     require_peer("setpriv", not without or shutil.which("setpriv") is not None, "util-linux drops CAP_SYS_NICE")
-    environment = {
-        **os.environ,
-        "CALLBOARD_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'callboard.db'}",
-        "CALLBOARD_PORT": str(free_tcp_port()),
-        "CALLBOARD_PROCESS_NICE": "-5",
-    }
-    result = subprocess.run(
-        [*without, sys.executable, "-m", "callboard", "serve"],
-        cwd=tmp_path, env=environment, capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
+    result = serve(tmp_path, prefix=without, CALLBOARD_PROCESS_NICE="-5")
     assert result.returncode == 1, result.stderr
     said = " ".join(result.stderr.split())  # the console wraps long lines
     assert "error: CALLBOARD_PROCESS_NICE=-5: cannot set this process's priority (Permission denied)" in said

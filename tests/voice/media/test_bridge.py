@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 
 import pytest
 from rtp_session_peers import LOOPBACK, Recorder, get, raw_peer, session_pair
+from tone_level import level_at
 
 from callboard.core.errors import InvalidStateError
 from callboard.voice.media.bridge import Bridge, BridgeCounters, BridgeSide, DtmfMode, StreamRewriter
@@ -201,16 +202,6 @@ async def test_regeneration_failure_is_counted() -> None:
     await asyncio.sleep(0)
     assert bridge.counters.dtmf_failures == 1
     bridge.unbridge()
-
-
-def level_at(pcm: bytes, freq: float) -> float:
-    """Amplitude of one frequency component (Goertzel)."""
-    samples = array("h", pcm)
-    coeff = 2 * math.cos(2 * math.pi * freq / 8000)
-    s1 = s2 = 0.0
-    for x in samples:
-        s1, s2 = x + coeff * s1 - s2, s1
-    return 2 * math.sqrt(max(s1 * s1 + s2 * s2 - coeff * s1 * s2, 0.0)) / len(samples)
 
 
 async def test_g722_caller_and_pcma_agent_hear_each_others_tone() -> None:

@@ -7,6 +7,7 @@ import math
 from array import array
 
 import pytest
+from tone_level import level_at
 
 from callboard.voice.media.codecs import (
     CODECS,
@@ -29,16 +30,6 @@ def tone(freq: float, frames: int) -> list[bytes]:
     pcm = array("h", (round(AMPLITUDE * math.sin(2 * math.pi * freq * i / 8000)) for i in range(160 * frames)))
     data = pcm.tobytes()
     return [data[i : i + 320] for i in range(0, len(data), 320)]
-
-
-def level_at(pcm: bytes, freq: float) -> float:
-    """Amplitude of one frequency component (Goertzel)."""
-    samples = array("h", pcm)
-    coeff = 2 * math.cos(2 * math.pi * freq / 8000)
-    s1 = s2 = 0.0
-    for x in samples:
-        s1, s2 = x + coeff * s1 - s2, s1
-    return 2 * math.sqrt(max(s1 * s1 + s2 * s2 - coeff * s1 * s2, 0.0)) / len(samples)
 
 
 def peak(pcm: bytes) -> int:

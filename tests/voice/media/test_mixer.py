@@ -6,6 +6,7 @@ import math
 from array import array
 
 import pytest
+from tone_level import level_at
 
 from callboard.voice.media.clock import VirtualMediaClock
 from callboard.voice.media.codecs import G722, codec
@@ -135,16 +136,6 @@ def tone(freq: float, tick: int) -> bytes:
     return array(
         "h", (round(4000 * math.sin(2 * math.pi * freq * (160 * tick + i) / 8000)) for i in range(160))
     ).tobytes()
-
-
-def level_at(pcm: bytes, freq: float) -> float:
-    """Amplitude of one frequency component (Goertzel)."""
-    samples = array("h", pcm)
-    coeff = 2 * math.cos(2 * math.pi * freq / 8000)
-    s1 = s2 = 0.0
-    for x in samples:
-        s1, s2 = x + coeff * s1 - s2, s1
-    return 2 * math.sqrt(max(s1 * s1 + s2 * s2 - coeff * s1 * s2, 0.0)) / len(samples)
 
 
 def test_g722_parties_are_decoded_and_each_gets_its_own_encoded_mix() -> None:

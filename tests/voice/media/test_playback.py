@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from rtp_session_peers import get, session_pair
+from tone_level import level_at
 
 from callboard.voice.media.clock import VirtualMediaClock
 from callboard.voice.media.codecs import G722, codec
@@ -45,17 +46,6 @@ def rms(pcm: bytes) -> float:
     return math.sqrt(sum(s * s for s in samples) / len(samples))
 
 
-def goertzel(pcm: bytes, freq: float, rate: int = 8000) -> float:
-    """Amplitude of one frequency component."""
-    samples = array("h", pcm)
-    coeff = 2 * math.cos(2 * math.pi * freq / rate)
-    s1 = s2 = 0.0
-    for x in samples:
-        s1, s2 = x + coeff * s1 - s2, s1
-    power = s1 * s1 + s2 * s2 - coeff * s1 * s2
-    return 2 * math.sqrt(max(power, 0.0)) / len(samples)
-
-
 class FakeSink:
     payload_type = 0
 
@@ -76,13 +66,13 @@ def test_prompt_frames_are_padded_with_silence(tmp_path: Path) -> None:
     assert all(len(f) == FRAME_SAMPLES for f in prompt.pcmu + prompt.pcma)
     assert prompt.pcmu[-1][-80:] == b"\xff" * 80 and prompt.pcma[-1][-80:] == b"\xd5" * 80
     assert prompt.duration == pytest.approx(0.52)
-    assert goertzel(alaw_decode(b"".join(prompt.pcma[:25])), 1000) == pytest.approx(AMPLITUDE, rel=0.05)
+    assert level_at(alaw_decode(b"".join(prompt.pcma[:25])), 1000) == pytest.approx(AMPLITUDE, rel=0.05)
 
 
 def test_other_rates_and_channels_are_converted(tmp_path: Path) -> None:
     pcm = read_wav(write_sine(tmp_path / "stereo.wav", rate=16000, channels=2, seconds=0.25))
     assert len(pcm) == 2 * 2000
-    assert goertzel(pcm, 1000) == pytest.approx(AMPLITUDE, rel=0.05)
+    assert level_at(pcm, 1000) == pytest.approx(AMPLITUDE, rel=0.05)
 
 
 def test_unsupported_files_raise(tmp_path: Path) -> None:
@@ -152,9 +142,9 @@ async def test_player_sends_a_prompt_that_decodes_back_to_the_tone(
     assert [timestamp_diff(p.timestamp, got[0].timestamp) for p in got] == [160 * i for i in range(len(got))]
     assert callable(decode)
     pcm = decode(b"".join(p.payload for p in got))
-    assert goertzel(pcm, 1000) == pytest.approx(AMPLITUDE, rel=0.05)
+    assert level_at(pcm, 1000) == pytest.approx(AMPLITUDE, rel=0.05)
     assert rms(pcm) == pytest.approx(AMPLITUDE / math.sqrt(2), rel=0.05)
-    assert goertzel(pcm, 2000) < AMPLITUDE * 0.05
+    assert level_at(pcm, 2000) < AMPLITUDE * 0.05
 
 
 async def test_player_sends_a_g722_prompt_that_decodes_back_to_the_tone(tmp_path: Path) -> None:
@@ -172,6 +162,6 @@ async def test_player_sends_a_g722_prompt_that_decodes_back_to_the_tone(tmp_path
     assert [timestamp_diff(p.timestamp, got[0].timestamp) for p in got] == [160 * i for i in range(len(got))]
     decode = codec(G722).decoder()  # the phone's: one for the whole stream
     pcm = b"".join(decode(p.payload) for p in got)[2 * FRAME_SAMPLES * 3 :]
-    assert goertzel(pcm, 1000) == pytest.approx(AMPLITUDE, rel=0.05)
-    assert goertzel(pcm, 2000) < AMPLITUDE * 0.05
+    assert level_at(pcm, 1000) == pytest.approx(AMPLITUDE, rel=0.05)
+    assert level_at(pcm, 2000) < AMPLITUDE * 0.05
     assert max(abs(s) for s in array("h", pcm)) < AMPLITUDE * 1.1  # no burst where the second prompt starts
