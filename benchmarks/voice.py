@@ -132,6 +132,9 @@ class Server:
                 self.process.wait()
         stats_file = self.workdir / "server-stats.json"
         self.stats = json.loads(stats_file.read_text()) if stats_file.exists() else {}
+        census = self.stats.get("census")
+        if census:
+            print(f"census   {census['objects']} objects at most; by type {census['by_type']}")
         return self.stats
 
 
@@ -784,6 +787,8 @@ def register_agents(sip_port: int, agent_port: int, agents: int, workdir: Path) 
 def server_options(args: argparse.Namespace, workdir: Path) -> list[str]:
     """The server's priority (what CALLBOARD_PROCESS_NICE sets in `serve`), and its options for profiling."""
     extra = ["--profile", str(workdir / "server.prof")] if args.profile else []
+    if args.census:
+        extra += ["--census", str(args.census)]
     if args.nice is not None:
         extra += ["--nice", str(args.nice)]
     print(f"priority server nice {args.nice if args.nice is not None else os.getpriority(os.PRIO_PROCESS, 0)}")
@@ -806,6 +811,9 @@ def main() -> None:
     parser.add_argument("--wrapup", type=float, default=1.0, help="center: wrap-up seconds")
     parser.add_argument("--max-calls", type=int, default=None, help="center/overload: sip_max_calls")
     parser.add_argument("--profile", action="store_true", help="cProfile the server (its timings are then not valid)")
+    parser.add_argument(
+        "--census", type=float, default=None, help="count the server's objects by type every N s (slows it)"
+    )
     parser.add_argument(
         "--nice",
         type=int,

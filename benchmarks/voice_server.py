@@ -8,7 +8,9 @@ Modes:
   `--agents` agents whose phones SIPp registers; the caller picks support with a digit and is bridged to one.
 
 It writes `{"sip_port": N}` to `--ready` once it listens, runs until SIGTERM or SIGINT, then writes its counters
-as JSON to `--stats` and exits. `--profile FILE` writes a cProfile of the whole run.
+as JSON to `--stats` and exits. `--profile FILE` writes a cProfile of the whole run; `--census SECONDS` counts
+the objects the collector tracks by type every SECONDS and reports the largest count (it pauses the loop while
+it counts, so its timings are then not valid).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import signal
 import sys
 import tempfile
 import time
+import types
 from pathlib import Path
 from typing import Any
 
@@ -299,6 +302,35 @@ class GcPauses:
         return summary
 
 
+class Census:
+    """The objects the collector tracks, by type, at the moment they were most numerous (sampled)."""
+
+    def __init__(self, every: float) -> None:
+        self.every = every
+        self.largest: collections.Counter[str] = collections.Counter()
+        self.task = asyncio.ensure_future(self._sample())
+
+    async def _sample(self) -> None:
+        while True:
+            await asyncio.sleep(self.every)
+            counts = collections.Counter(_kind(o) for o in gc.get_objects())
+            if counts.total() > self.largest.total():
+                self.largest = counts
+
+    def summary(self) -> dict[str, Any]:
+        self.task.cancel()
+        return {"objects": self.largest.total(), "by_type": dict(self.largest.most_common(45))}
+
+
+def _kind(o: object) -> str:
+    """An object's type; for functions and bound methods, which function (closures and callbacks pile up)."""
+    if isinstance(o, types.MethodType):
+        return f"method {o.__func__.__qualname__}"
+    if isinstance(o, types.FunctionType):
+        return f"function {o.__qualname__}"
+    return type(o).__qualname__
+
+
 async def main(args: argparse.Namespace) -> dict[str, Any]:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -307,7 +339,10 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
     set_priority(args.nice)  # as `serve` does with CALLBOARD_PROCESS_NICE
     gc.freeze()  # what start-up loaded stays out of the collector's generations, as the app does
     pauses = GcPauses()
+    census = Census(args.census) if args.census else None
     result = await (serve_center if args.mode == "center" else serve_legs)(args, stop)
+    if census is not None:
+        result["census"] = census.summary()
     return {**result, "gc": pauses.summary()}
 
 
@@ -326,6 +361,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--ready", required=True, help="file written once the server listens")
     parser.add_argument("--stats", required=True, help="file the counters are written to at exit")
     parser.add_argument("--profile", default=None, help="write a cProfile of the run to this file")
+    parser.add_argument("--census", type=float, default=None, help="count live objects by type every N seconds")
     parser.add_argument("--nice", type=int, default=None, help="this process's nice value (CALLBOARD_PROCESS_NICE)")
     return parser.parse_args(argv)
 

@@ -258,6 +258,8 @@ async def test_ended_legs_are_freed_at_once_not_left_to_the_collector(tmp_path: 
         caller_leg.bridge(agent_leg)
         recorder = await caller_leg.record(tmp_path / "call.wav")
         sessions = [caller_leg.media.session, agent_leg.media.session]
+        # A subscriber that holds its leg, as the desk phones' does (a closure over the leg and its call).
+        agent_leg.subscribe(lambda event, leg=agent_leg: None)
         caller.send_audio(TONE, 3)
         x.clock.advance(3)
         await asyncio.sleep(0.05)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from datetime import UTC, datetime
 
 import pytest
@@ -252,3 +253,32 @@ def test_typed_values_are_parsed_once_and_forgotten_when_the_fields_change() -> 
     assert headers.cseq is not None and (headers.cseq.number, headers.cseq.method) == (2, "BYE")
     headers.remove("Via")
     assert headers.via == []
+
+
+def test_each_typed_value_is_cached_once_by_header_name() -> None:
+    # The cache was keyed by (name, parser); Max-Forwards and Content-Length had a new lambda as their parser on
+    # every read, so each read parsed again and left one more entry behind.
+    headers = Headers([("Max-Forwards", "70"), ("Content-Length", "0"), ("From", "<sip:a@example.com>;tag=1")])
+    for _ in range(3):
+        assert (headers.max_forwards, headers.content_length) == (70, 0)
+        assert headers.from_ is headers.from_
+    assert sorted(headers._parsed) == ["Content-Length", "From", "Max-Forwards"]
+
+
+def test_forgotten_typed_values_are_parsed_again_when_read() -> None:
+    headers = Headers([("From", "<sip:a@example.com>;tag=1")])
+    first = headers.from_
+    headers.forget_parsed()
+    assert headers._parsed == {}
+    again = headers.from_
+    assert again == first and again is not first
+
+
+def test_fields_are_plain_tuples_the_collector_stops_tracking() -> None:
+    # Thousands of messages wait in transactions for 64*T1; a tracked object per header field made the collector's
+    # full collections walk them all. Plain tuples of strings are untracked by the first collection they survive.
+    headers = Headers([("Via", "SIP/2.0/UDP a.example.com;branch=z9hG4bK1"), ("Call-ID", "x@y")])
+    gc.collect()
+    assert not any(gc.is_tracked(field) for field in headers._fields)
+    assert [str(h) for h in headers] == ["Via: SIP/2.0/UDP a.example.com;branch=z9hG4bK1", "Call-ID: x@y"]
+    assert headers.lines() == [str(h) for h in headers]

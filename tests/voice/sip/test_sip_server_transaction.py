@@ -238,3 +238,24 @@ def test_ok_retransmitter_refuses_non_2xx() -> None:
     transport = MemoryTransport(scheduler, ("192.0.2.2", 5060))
     with pytest.raises(ValueError, match="486"):
         OkRetransmitter(respond(make_request(), 486), transport, PEER, scheduler=scheduler, clock=scheduler.clock)
+
+
+@pytest.mark.parametrize(("method", "status"), [("INVITE", 200), ("INVITE", 486), ("BYE", 200)])
+def test_a_final_response_lets_go_of_the_requests_parsed_values(method: str, status: int) -> None:
+    # Completed or Accepted, the transaction waits up to 64*T1 only to absorb retransmissions: it does not keep the
+    # request's parsed Via, From, To and CSeq that long (a busy node holds thousands of these transactions).
+    scheduler, transport, _user, tx = start(method)
+    assert tx.request.headers.from_ is not None and tx.request.headers._parsed
+    tx.send_response(respond(tx.request, status))
+    assert tx.request.headers._parsed == {}
+    tx.receive_request(make_request(method))  # a retransmission is still matched and answered (or absorbed)
+    assert len(transport.sent) == (1 if status == 200 and method == "INVITE" else 2)
+    assert tx.state is not S.TERMINATED and scheduler.pending
+
+
+def test_a_running_timer_is_one_bound_method_with_its_name() -> None:
+    # No closure per timer: thousands of transactions wait out their timers at once.
+    scheduler, _transport, _user, tx = start("BYE")
+    tx.send_response(respond(tx.request, 200))
+    (timer,) = [t for t in scheduler._heap if not t.cancelled]
+    assert timer.callback == tx._fire and timer.args == ("timer_j",)

@@ -16,7 +16,7 @@ class EventFeed:
     def __init__(self) -> None:
         self.history: list[LegEvent] = []
         self.callbacks: list[Callable[[LegEvent], None]] = []
-        self._changed = asyncio.Event()
+        self._changed: asyncio.Event | None = None  # made when an iterator waits: most events have no reader waiting
 
     @property
     def closed(self) -> bool:
@@ -26,15 +26,22 @@ class EventFeed:
         if self.closed:
             raise RuntimeError(f"event after the hangup: {event}")
         self.history.append(event)
-        changed, self._changed = self._changed, asyncio.Event()
-        changed.set()
+        changed, self._changed = self._changed, None
+        if changed is not None:
+            changed.set()
         for callback in list(self.callbacks):
             callback(event)
+        if isinstance(event, Hangup):
+            # Nothing comes after the hangup. Callbacks often hold their leg (a closure over it, a bound method):
+            # letting go of them leaves no cycle, so an ended leg is freed at once, not by a full collection.
+            self.callbacks = []
 
     def __aiter__(self) -> EventIterator:
         return EventIterator(self)
 
     async def changed(self) -> None:
+        if self._changed is None:
+            self._changed = asyncio.Event()
         await self._changed.wait()
 
 

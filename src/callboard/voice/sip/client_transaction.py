@@ -82,6 +82,8 @@ class ClientTransaction(Transaction):
     def _pass_up(self, response: Response) -> None:
         self.last_response = response
         self.tu.on_response(self, response)
+        if response.status_code >= 200:
+            response.headers.forget_parsed()  # kept while the transaction lingers: not its parsed values
 
     def _notify_terminated(self) -> None:
         self.tu.on_terminated(self)
@@ -108,21 +110,27 @@ class InviteClientTransaction(ClientTransaction):
         S.COMPLETED: frozenset(),
         S.ACCEPTED: frozenset(),
     }
+    timer_actions: ClassVar[dict[str, str]] = {
+        "timer_a": "_timer_a",
+        "timer_b": "_timed_out",
+        "timer_d": "_terminate",
+        "timer_m": "_terminate",
+    }
     TIMER_D_UNRELIABLE = 32.0  # §17.1.1.2: at least 32 s, the time a server may retransmit its final response
 
     def start(self) -> None:
         self._require(S.CALLING, action="start")
         if not self.reliable:
             self._timer_a_interval = self.timers.t1
-            self._start_timer("timer_a", self._timer_a_interval, self._timer_a)
-        self._start_timer("timer_b", self.timers.timeout, self._timed_out)
+            self._start_timer("timer_a", self._timer_a_interval)
+        self._start_timer("timer_b", self.timers.timeout)
         self._send(self.request)
 
     def _timer_a(self) -> None:
         if self.state is not S.CALLING:
             return
         self._timer_a_interval *= 2
-        self._start_timer("timer_a", self._timer_a_interval, self._timer_a)
+        self._start_timer("timer_a", self._timer_a_interval)
         self._send(self.request)
 
     def receive_response(self, response: Response) -> None:
@@ -138,7 +146,7 @@ class InviteClientTransaction(ClientTransaction):
                 # The TU (the dialog) acknowledges a 2xx itself, end to end (§13.2.2.4, §17.1.1.2).
                 self._cancel_timer("timer_a", "timer_b")
                 self._set_state(S.ACCEPTED)
-                self._start_timer("timer_m", self.timers.timeout, self._terminate)
+                self._start_timer("timer_m", self.timers.timeout)
                 self._pass_up(response)
             else:
                 # Figure 5: "send ACK, resp. to TU", so that a TU sending the request again (with credentials, to
@@ -148,7 +156,7 @@ class InviteClientTransaction(ClientTransaction):
                 acked = self._send(build_ack(self.request, response))
                 self._pass_up(response)
                 if acked and not self.terminated:
-                    self._start_timer("timer_d", 0.0 if self.reliable else self.TIMER_D_UNRELIABLE, self._terminate)
+                    self._start_timer("timer_d", 0.0 if self.reliable else self.TIMER_D_UNRELIABLE)
         elif self.state is S.COMPLETED and code >= 300:
             self._send(build_ack(self.request, response))  # a retransmitted final response: ACK it again
         elif self.state is S.ACCEPTED and 200 <= code < 300:
@@ -165,13 +173,14 @@ class NonInviteClientTransaction(ClientTransaction):
         S.PROCEEDING: frozenset({S.COMPLETED}),
         S.COMPLETED: frozenset(),
     }
+    timer_actions: ClassVar[dict[str, str]] = {"timer_e": "_timer_e", "timer_f": "_timed_out", "timer_k": "_terminate"}
 
     def start(self) -> None:
         self._require(S.TRYING, action="start")
         if not self.reliable:
             self._timer_e_interval = self.timers.t1
-            self._start_timer("timer_e", self._timer_e_interval, self._timer_e)
-        self._start_timer("timer_f", self.timers.timeout, self._timed_out)
+            self._start_timer("timer_e", self._timer_e_interval)
+        self._start_timer("timer_f", self.timers.timeout)
         self._send(self.request)
 
     def _timer_e(self) -> None:
@@ -181,7 +190,7 @@ class NonInviteClientTransaction(ClientTransaction):
             self._timer_e_interval = self.timers.t2
         else:
             return
-        self._start_timer("timer_e", self._timer_e_interval, self._timer_e)
+        self._start_timer("timer_e", self._timer_e_interval)
         self._send(self.request)
 
     def receive_response(self, response: Response) -> None:
@@ -195,7 +204,7 @@ class NonInviteClientTransaction(ClientTransaction):
         self._cancel_timer("timer_e", "timer_f")
         self._set_state(S.COMPLETED)
         self._pass_up(response)
-        self._start_timer("timer_k", 0.0 if self.reliable else self.timers.t4, self._terminate)
+        self._start_timer("timer_k", 0.0 if self.reliable else self.timers.t4)
 
 
 def build_ack(invite: Request, response: Response) -> Request:

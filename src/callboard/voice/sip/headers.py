@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TypeVar, cast
+from typing import NamedTuple, TypeVar, cast
 
 from .errors import SipParseError
 from .fields import MAX_DELTA_SECONDS, Challenge, ContentType, Credentials, CSeq, Via, parse_date, parse_number
@@ -71,26 +70,31 @@ def canonical_name(name: str) -> str:
     return CANONICAL_NAMES.get(lowered, name)
 
 
-@dataclass(frozen=True)
-class Header:
+class Header(NamedTuple):
     """One header field line, unfolded; `offset` is where its value started in the parsed message."""
 
     name: str
     value: str
-    offset: int = field(default=0, compare=False, repr=False)
+    offset: int = 0
 
     def __str__(self) -> str:
         return f"{self.name}: {self.value}"
+
+
+# How `Headers` keeps a field: (lower-case name, canonical name, value, offset). A plain tuple of strings and an
+# int, which the garbage collector stops tracking after its first collection: a node keeps thousands of messages
+# (in transactions waiting out 64*T1), and every tracked object lengthens a full collection.
+_Field = tuple[str, str, str, int]
 
 
 class Headers:
     """Header fields in their order, looked up by any spelling of their name."""
 
     def __init__(self, fields: Iterable[tuple[str, str] | Header] = ()) -> None:
-        self._fields: list[Header] = []
-        # Typed values parsed once (they are frozen): a call reads its Via, From and CSeq many times. Every change
-        # of the fields empties it.
-        self._parsed: dict[tuple[str, Callable[..., object]], object] = {}
+        self._fields: list[_Field] = []
+        # Typed values parsed once (they are frozen), by header name (each name has one parser): a call reads its
+        # Via, From and CSeq many times. Every change of the fields empties it.
+        self._parsed: dict[str, object] = {}
         for item in fields:
             if isinstance(item, Header):
                 self.add(item.name, item.value, item.offset)
@@ -102,13 +106,14 @@ class Headers:
             raise ValueError(f"bad header name {name!r}")
         if "\r" in value or "\n" in value:
             raise ValueError(f"header {name} value holds CR or LF")
-        self._fields.append(Header(canonical_name(name), value.strip(" \t"), offset))
+        canonical = canonical_name(name)
+        self._fields.append((canonical.lower(), canonical, value.strip(" \t"), offset))
         self._parsed.clear()
 
     def set(self, name: str, value: str) -> None:
         """Replaces every field of this name by one, where the first was (or at the end)."""
         key = canonical_name(name).lower()
-        at = next((i for i, h in enumerate(self._fields) if h.name.lower() == key), len(self._fields))
+        at = next((i for i, f in enumerate(self._fields) if f[0] == key), len(self._fields))
         self.remove(name)
         self.add(name, value)
         self._fields.insert(at, self._fields.pop())
@@ -116,16 +121,16 @@ class Headers:
 
     def remove(self, name: str) -> None:
         key = canonical_name(name).lower()
-        self._fields = [h for h in self._fields if h.name.lower() != key]
+        self._fields = [f for f in self._fields if f[0] != key]
         self._parsed.clear()
 
     def fields(self, name: str) -> list[Header]:
         key = canonical_name(name).lower()
-        return [h for h in self._fields if h.name.lower() == key]
+        return [Header(n, v, o) for k, n, v, o in self._fields if k == key]
 
     def get(self, name: str) -> str | None:
-        found = self.fields(name)
-        return found[0].value if found else None
+        key = canonical_name(name).lower()
+        return next((v for k, _, v, _ in self._fields if k == key), None)
 
     def get_all(self, name: str) -> list[str]:
         """Every value of the header, comma-separated lists split for the headers whose grammar is a list."""
@@ -141,33 +146,47 @@ class Headers:
         return items
 
     def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and bool(self.fields(name))
+        if not isinstance(name, str):
+            return False
+        key = canonical_name(name).lower()
+        return any(f[0] == key for f in self._fields)
 
     def __iter__(self) -> Iterator[Header]:
-        return iter(self._fields)
+        return (Header(n, v, o) for _, n, v, o in self._fields)
 
     def __len__(self) -> int:
         return len(self._fields)
 
+    def lines(self) -> list[str]:
+        """The fields as `Name: value` lines, in order."""
+        return [f"{n}: {v}" for _, n, v, _ in self._fields]
+
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Headers):
             return NotImplemented
-        return [(h.name.lower(), h.value) for h in self] == [(h.name.lower(), h.value) for h in other]
+        return [(f[0], f[2]) for f in self._fields] == [(f[0], f[2]) for f in other._fields]
 
     def __repr__(self) -> str:
         return f"Headers({[(h.name, h.value) for h in self]!r})"
 
+    def forget_parsed(self) -> None:
+        """Drops the typed values parsed so far (they are parsed again if read): for a message kept only in case
+        it is retransmitted, whose parsed From, To and Via would otherwise be kept with it."""
+        self._parsed = {}
+
     def copy(self) -> Headers:
-        return Headers(self._fields)
+        copy = Headers()
+        copy._fields = list(self._fields)
+        copy._parsed = dict(self._parsed)  # the parsed values are frozen: the copy may share them
+        return copy
 
     # Typed accessors: each raises SipParseError (with the header's name and offset) on a malformed value.
 
     def _one(self, name: str, parse: Callable[[str, str, int], T]) -> T | None:
-        key = (name, parse)
-        if key in self._parsed:
-            return self._parsed[key]  # type: ignore[return-value]
+        if name in self._parsed:
+            return self._parsed[name]  # type: ignore[return-value]
         value = self._parse_one(name, parse)
-        self._parsed[key] = value
+        self._parsed[name] = value
         return value
 
     def _parse_one(self, name: str, parse: Callable[[str, str, int], T]) -> T | None:
@@ -180,10 +199,9 @@ class Headers:
         return parse(header.value, header.name, header.offset)
 
     def _list(self, name: str, parse: Callable[[str, str, int], T]) -> list[T]:
-        key = (name, parse)
-        cached = self._parsed.get(key)
+        cached = self._parsed.get(name)
         if cached is None:
-            cached = self._parsed[key] = tuple(self._parse_list(name, parse))
+            cached = self._parsed[name] = tuple(self._parse_list(name, parse))
         return list(cast("tuple[T, ...]", cached))  # a copy: the caller may change its list
 
     def _parse_list(self, name: str, parse: Callable[[str, str, int], T]) -> list[T]:
@@ -242,11 +260,11 @@ class Headers:
 
     @property
     def max_forwards(self) -> int | None:
-        return self._one("Max-Forwards", lambda v, f, o: parse_number(v, f, o, 255))
+        return self._one("Max-Forwards", _parse_max_forwards)
 
     @property
     def content_length(self) -> int | None:
-        return self._one("Content-Length", lambda v, f, o: parse_number(v, f, o, 2**31 - 1))
+        return self._one("Content-Length", _parse_content_length)
 
     @property
     def content_type(self) -> ContentType | None:
@@ -280,6 +298,14 @@ class Headers:
 # word = 1*(alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" / "'" / "~" / "(" / ")" / "<" / ">" / ":" /
 #           "\" / DQUOTE / "/" / "[" / "]" / "?" / "{" / "}")
 _WORD_CHARS = frozenset("-.!%*_+`'~()<>:\\\"/[]?{}")
+
+
+def _parse_max_forwards(value: str, field: str, offset: int) -> int:
+    return parse_number(value, field, offset, 255)
+
+
+def _parse_content_length(value: str, field: str, offset: int) -> int:
+    return parse_number(value, field, offset, 2**31 - 1)
 
 
 def _parse_call_id(value: str, field: str, offset: int) -> str:

@@ -125,7 +125,7 @@ def _serialize(start_line: str, headers: Headers, body: bytes) -> bytes:
         declared = None
     if declared != len(body):
         headers.set("Content-Length", str(len(body)))
-    lines = [start_line, *(str(h) for h in headers), "", ""]
+    lines = [start_line, *headers.lines(), "", ""]
     return "\r\n".join(lines).encode("utf-8", "surrogateescape") + body
 
 

@@ -25,9 +25,12 @@ class TimerHandle(Protocol):
 
 
 class Scheduler(Protocol):
-    """Calls `callback` once at clock time `when` (seconds, the same scale as `Clock.now()`)."""
+    """Calls `callback(*args)` once at clock time `when` (seconds, the same scale as `Clock.now()`).
 
-    def call_at(self, when: float, callback: Callable[[], None]) -> TimerHandle: ...
+    Passing `args` rather than a closure keeps a timer to one bound method: a node holds thousands of timers
+    (transactions wait out 64*T1), and every object in a closure is one more for the garbage collector to walk."""
+
+    def call_at(self, when: float, callback: Callable[..., None], *args: object) -> TimerHandle: ...
 
     def cancel(self, handle: TimerHandle) -> None: ...
 
@@ -36,7 +39,8 @@ class Scheduler(Protocol):
 class _VirtualTimer:
     when: float
     seq: int
-    callback: Callable[[], None] = field(compare=False)
+    callback: Callable[..., None] = field(compare=False)
+    args: tuple[object, ...] = field(default=(), compare=False)
     cancelled: bool = field(default=False, compare=False)
 
     def cancel(self) -> None:
@@ -58,13 +62,13 @@ class VirtualScheduler:
     def now(self) -> float:
         return self.clock.now()
 
-    def call_at(self, when: float, callback: Callable[[], None]) -> TimerHandle:
-        timer = _VirtualTimer(when, next(self._seq), callback)
+    def call_at(self, when: float, callback: Callable[..., None], *args: object) -> TimerHandle:
+        timer = _VirtualTimer(when, next(self._seq), callback, args)
         heapq.heappush(self._heap, timer)
         return timer
 
-    def call_later(self, delay: float, callback: Callable[[], None]) -> TimerHandle:
-        return self.call_at(self.clock.now() + delay, callback)
+    def call_later(self, delay: float, callback: Callable[..., None], *args: object) -> TimerHandle:
+        return self.call_at(self.clock.now() + delay, callback, *args)
 
     def cancel(self, handle: TimerHandle) -> None:
         handle.cancel()
@@ -81,7 +85,7 @@ class VirtualScheduler:
                 continue
             if timer.when > self.clock.now():
                 self.clock.set(timer.when)
-            timer.callback()
+            timer.callback(*timer.args)
             fired += 1
         self.clock.set(end)
         return fired
@@ -114,10 +118,10 @@ class AsyncioScheduler:
     def _get_loop(self) -> asyncio.AbstractEventLoop:
         return self._loop if self._loop is not None else asyncio.get_running_loop()
 
-    def call_at(self, when: float, callback: Callable[[], None]) -> TimerHandle:
+    def call_at(self, when: float, callback: Callable[..., None], *args: object) -> TimerHandle:
         loop = self._get_loop()
         # The clock is wall time; the loop's is monotonic, so only the distance from now carries over.
-        return loop.call_at(loop.time() + max(0.0, when - self._clock.now()), callback)
+        return loop.call_at(loop.time() + max(0.0, when - self._clock.now()), callback, *args)
 
     def cancel(self, handle: TimerHandle) -> None:
         handle.cancel()

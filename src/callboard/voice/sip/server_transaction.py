@@ -102,10 +102,17 @@ class InviteServerTransaction(ServerTransaction):
         S.CONFIRMED: frozenset(),
         S.ACCEPTED: frozenset(),
     }
+    timer_actions: ClassVar[dict[str, str]] = {
+        "timer_trying": "_send_trying",
+        "timer_g": "_timer_g",
+        "timer_h": "_timed_out",
+        "timer_i": "_terminate",
+        "timer_l": "_terminate",
+    }
     TRYING_DELAY = 0.2  # §17.2.1: send 100 unless the TU answers within 200 ms
 
     def start(self) -> None:
-        self._start_timer("timer_trying", self.TRYING_DELAY, self._send_trying)
+        self._start_timer("timer_trying", self.TRYING_DELAY)
         super().start()
 
     def _send_trying(self) -> None:
@@ -122,7 +129,7 @@ class InviteServerTransaction(ServerTransaction):
             if self.state is S.COMPLETED:
                 self._cancel_timer("timer_g", "timer_h")
                 self._set_state(S.CONFIRMED)
-                self._start_timer("timer_i", 0.0 if self.reliable else self.timers.t4, self._terminate)
+                self._start_timer("timer_i", 0.0 if self.reliable else self.timers.t4)
             return  # in Confirmed, ACK retransmissions are absorbed
         if self.state is S.PROCEEDING:
             if self.last_response is None:
@@ -146,21 +153,21 @@ class InviteServerTransaction(ServerTransaction):
         elif code < 300:
             self._set_state(S.ACCEPTED)
             if self._send_response(response):
-                self._start_timer("timer_l", self.timers.timeout, self._terminate)
+                self._start_timer("timer_l", self.timers.timeout)
         else:
             self._set_state(S.COMPLETED)
             if not self._send_response(response):
                 return
             if not self.reliable:
                 self._timer_g_interval = self.timers.t1
-                self._start_timer("timer_g", self._timer_g_interval, self._timer_g)
-            self._start_timer("timer_h", self.timers.timeout, self._timed_out)
+                self._start_timer("timer_g", self._timer_g_interval)
+            self._start_timer("timer_h", self.timers.timeout)
 
     def _timer_g(self) -> None:
         if self.state is not S.COMPLETED or self.last_response is None:
             return
         self._timer_g_interval = min(2 * self._timer_g_interval, self.timers.t2)
-        self._start_timer("timer_g", self._timer_g_interval, self._timer_g)
+        self._start_timer("timer_g", self._timer_g_interval)
         self._send(self.last_response)
 
 
@@ -174,6 +181,7 @@ class NonInviteServerTransaction(ServerTransaction):
         S.PROCEEDING: frozenset({S.COMPLETED}),
         S.COMPLETED: frozenset(),
     }
+    timer_actions: ClassVar[dict[str, str]] = {"timer_j": "_terminate"}
 
     def receive_request(self, request: Request) -> None:
         # In Trying a retransmission is discarded: there is nothing to answer it with yet.
@@ -189,4 +197,4 @@ class NonInviteServerTransaction(ServerTransaction):
             return
         self._set_state(S.COMPLETED)
         if self._send_response(response):
-            self._start_timer("timer_j", 0.0 if self.reliable else self.timers.timeout, self._terminate)
+            self._start_timer("timer_j", 0.0 if self.reliable else self.timers.timeout)

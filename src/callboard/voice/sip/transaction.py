@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from enum import Enum
 from typing import TYPE_CHECKING, ClassVar, Protocol
@@ -87,6 +87,10 @@ class ServerTransactionUser(Protocol):
     def on_terminated(self, tx: Transaction) -> None: ...
 
 
+# The states in which a transaction only absorbs retransmissions until its timer ends it.
+_LINGERING = frozenset({TransactionState.COMPLETED, TransactionState.CONFIRMED, TransactionState.ACCEPTED})
+
+
 class Transaction:
     """A request and its responses, with the state machine and timers of one of RFC 3261 Figures 5-8."""
 
@@ -94,6 +98,8 @@ class Transaction:
     initial_state: ClassVar[TransactionState]
     # Legal moves of the state machine; any state may go to Terminated (timeouts, transport errors).
     transitions: ClassVar[dict[TransactionState, frozenset[TransactionState]]]
+    # Each timer's name and the name of the method it calls when it fires.
+    timer_actions: ClassVar[dict[str, str]]
 
     def __init__(
         self,
@@ -116,6 +122,7 @@ class Transaction:
         self.branch = _top_branch(request)
         self._timers: dict[str, TimerHandle] = {}
         self._on_end = on_end
+        self.key: Hashable = None  # the transaction layer's key for it (§17.1.3, §17.2.3)
 
     @property
     def method(self) -> str:
@@ -146,6 +153,10 @@ class Transaction:
             )
         self.state = state
         logger.debug("%s transaction %s %s: %s -> %s", self.kind, self.method, self.branch, old.value, state.value)
+        if state in _LINGERING:
+            # From here on the transaction only absorbs retransmissions, for up to 64*T1: its request's parsed
+            # header values are not kept that long (thousands of them on a busy node lengthen full collections).
+            self.request.headers.forget_parsed()
         if state is TransactionState.TERMINATED:
             self._cancel_all_timers()
             self._notify_terminated()
@@ -159,20 +170,19 @@ class Transaction:
                 state=self.state.value,
             )
 
-    # Timers, named after the RFCs (timer_a ... timer_k, RFC 6026's timer_l and timer_m); a zero interval (reliable
-    # transports) fires at once.
+    # Timers, named after the RFCs (timer_a ... timer_k, RFC 6026's timer_l and timer_m), each with the method it
+    # calls in `timer_actions`; a zero interval (reliable transports) fires at once.
 
-    def _start_timer(self, name: str, interval: float, callback: Callable[[], None]) -> None:
+    def _start_timer(self, name: str, interval: float) -> None:
         self._cancel_timer(name)
         if interval <= 0:
-            callback()
+            getattr(self, self.timer_actions[name])()
             return
+        self._timers[name] = self.scheduler.call_at(self.clock.now() + interval, self._fire, name)
 
-        def fire() -> None:
-            self._timers.pop(name, None)
-            callback()
-
-        self._timers[name] = self.scheduler.call_at(self.clock.now() + interval, fire)
+    def _fire(self, name: str) -> None:
+        self._timers.pop(name, None)
+        getattr(self, self.timer_actions[name])()
 
     def _cancel_timer(self, *names: str) -> None:
         for name in names:

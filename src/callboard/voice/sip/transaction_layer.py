@@ -68,6 +68,9 @@ class TransactionLayer:
         self._branch_factory = branch_factory
         self._clients: dict[Hashable, ClientTransaction] = {}
         self._servers: dict[Hashable, ServerTransaction] = {}
+        # One bound method each, shared by every transaction (a closure per transaction would be objects more).
+        self._client_ended = self._forget_client
+        self._server_ended = self._forget_server
 
     def new_branch(self) -> str:
         return self._branch_factory()
@@ -99,8 +102,9 @@ class TransactionLayer:
             scheduler=self.scheduler,
             clock=self.clock,
             timers=self.timers,
-            on_end=lambda t: _forget(self._clients, key, t),
+            on_end=self._client_ended,
         )
+        tx.key = key
         self._clients[key] = tx
         tx.start()
         return tx
@@ -151,8 +155,9 @@ class TransactionLayer:
             scheduler=self.scheduler,
             clock=self.clock,
             timers=self.timers,
-            on_end=lambda t: _forget(self._servers, key, t),
+            on_end=self._server_ended,
         )
+        tx.key = key
         self._servers[key] = tx
         tx.start()
         return tx
@@ -166,6 +171,12 @@ class TransactionLayer:
         sent = tx.last_response.headers.to if tx.last_response is not None else None
         to = request.headers.to
         return tx if sent is not None and to is not None and sent.tag == to.tag else None
+
+    def _forget_client(self, tx: Transaction) -> None:
+        _forget(self._clients, tx.key, tx)
+
+    def _forget_server(self, tx: Transaction) -> None:
+        _forget(self._servers, tx.key, tx)
 
     def find_cancelled(self, cancel: Request) -> InviteServerTransaction | None:
         """The INVITE server transaction a CANCEL is for (§9.2): the same key but for the method."""
