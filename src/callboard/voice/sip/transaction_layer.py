@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable, Hashable
-from typing import Protocol, TypeVar
+from typing import Any, Protocol
 
 from callboard.core.clock import Clock
 
@@ -29,7 +29,6 @@ from .transport_port import Destination, Transport
 __all__ = ["TransactionLayer", "TransactionLayerUser", "new_branch"]
 
 logger = logging.getLogger(__name__)
-_T = TypeVar("_T", bound=Transaction)
 
 
 class TransactionLayerUser(ServerTransactionUser, Protocol):
@@ -68,9 +67,8 @@ class TransactionLayer:
         self._branch_factory = branch_factory
         self._clients: dict[Hashable, ClientTransaction] = {}
         self._servers: dict[Hashable, ServerTransaction] = {}
-        # One bound method each, shared by every transaction (a closure per transaction would be objects more).
-        self._client_ended = self._forget_client
-        self._server_ended = self._forget_server
+        # One bound method shared by every transaction (a closure per transaction would be objects more).
+        self._ended = self._forget
 
     def new_branch(self) -> str:
         return self._branch_factory()
@@ -102,7 +100,7 @@ class TransactionLayer:
             scheduler=self.scheduler,
             clock=self.clock,
             timers=self.timers,
-            on_end=self._client_ended,
+            on_end=self._ended,
         )
         tx.key = key
         self._clients[key] = tx
@@ -155,7 +153,7 @@ class TransactionLayer:
             scheduler=self.scheduler,
             clock=self.clock,
             timers=self.timers,
-            on_end=self._server_ended,
+            on_end=self._ended,
         )
         tx.key = key
         self._servers[key] = tx
@@ -172,21 +170,15 @@ class TransactionLayer:
         to = request.headers.to
         return tx if sent is not None and to is not None and sent.tag == to.tag else None
 
-    def _forget_client(self, tx: Transaction) -> None:
-        _forget(self._clients, tx.key, tx)
-
-    def _forget_server(self, tx: Transaction) -> None:
-        _forget(self._servers, tx.key, tx)
+    def _forget(self, tx: Transaction) -> None:
+        table: dict[Hashable, Any] = self._clients if isinstance(tx, ClientTransaction) else self._servers
+        if table.get(tx.key) is tx:
+            del table[tx.key]
 
     def find_cancelled(self, cancel: Request) -> InviteServerTransaction | None:
         """The INVITE server transaction a CANCEL is for (§9.2): the same key but for the method."""
         tx = self._servers.get(_server_key(cancel, "INVITE"))
         return tx if isinstance(tx, InviteServerTransaction) else None
-
-
-def _forget(table: dict[Hashable, _T], key: Hashable, tx: Transaction) -> None:
-    if table.get(key) is tx:
-        del table[key]
 
 
 def _client_key(branch: str, method: str) -> Hashable:
