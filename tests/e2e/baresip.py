@@ -27,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import random
 import re
 import shutil
 import signal
@@ -68,20 +69,34 @@ def baresip_version() -> str:
     return match.group(1) if match else "unknown"
 
 
-def free_port(*, besides: int = 0) -> int:
-    """A port free now for both UDP and TCP on the loopback (baresip's sip_listen takes both), not `besides`."""
-    for _ in range(50):
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
-            udp.bind((LOOPBACK, 0))
-            port = int(udp.getsockname()[1])
-            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
-                try:
-                    tcp.bind((LOOPBACK, port))
-                except OSError:
-                    continue
-        if port != besides:
-            return port
-    raise RuntimeError("no free UDP and TCP port")
+def free_ports(count: int) -> int:
+    """The first of `count` consecutive ports free now on the loopback for both UDP and TCP. baresip's
+    sip_listen takes UDP and TCP on its port and TLS (TCP) on the next one. The ports are drawn below the
+    kernel's ephemeral range, so an outgoing connection of another process cannot take one between this check
+    and baresip's bind (a port from bind(("", 0)) can be: CI once lost a phone to that)."""
+    low = _ephemeral_low()
+    for _ in range(200):
+        first = random.randrange(max(1024, low - 12000), low - count)
+        if all(_free(port) for port in range(first, first + count)):
+            return first
+    raise RuntimeError(f"no {count} consecutive free UDP and TCP ports below {low}")
+
+
+def _ephemeral_low() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
+def _free(port: int) -> bool:
+    for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
+        with socket.socket(socket.AF_INET, kind) as probe:
+            try:
+                probe.bind((LOOPBACK, port))
+            except OSError:
+                return False
+    return True
 
 
 class BaresipPhone:
@@ -250,8 +265,8 @@ async def baresip_phone(
     and accepts (`("g722",)`: G.722 only). Its config and log are in `workdir / "baresip-<username>"`."""
     require_baresip()
     directory = workdir / f"baresip-{username}"
-    sip_port = free_port()
-    phone = BaresipPhone(directory, username, sip_port, free_port(besides=sip_port), record)
+    sip_port = free_ports(3)  # SIP over UDP and TCP, SIP over TLS, then the control port
+    phone = BaresipPhone(directory, username, sip_port, sip_port + 2, record)
     phone.sounds.mkdir(parents=True)
     (directory / "config").write_text(_config(phone, play, codecs))
     (directory / "accounts").write_text(_account(username, password, registrar, regint, answermode))
