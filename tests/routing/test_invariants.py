@@ -118,14 +118,17 @@ class RoutingMachine(RuleBasedStateMachine):
         self.c: Center = build(QUEUES, configuration=CONFIGURATION, reservation_timeout=30)
         ws = self.c.ws
         ws.update_queue(self.c.queues["billing"].sid, post_work_activity_sid=self.c.activities["Break"])
-        emit = ws._emit
+        emit_data = ws._emit_data
 
-        def checked_emit(name: str, resource_type: str, resource_sid: str, **data: Any) -> None:
-            emit(name, resource_type, resource_sid, **data)
+        # `_reserve` emits its event through `_emit_data` (wrapping `_emit` saw no offer at all).
+        def checked_emit(name: str, resource_type: str, resource_sid: str, data: dict[str, Any], now: float) -> None:
+            emit_data(name, resource_type, resource_sid, data, now)
             if name == ev.RESERVATION_CREATED:
+                self.checked_offers += 1
                 self.check_offer(resource_sid)
 
-        ws._emit = checked_emit  # type: ignore[method-assign]
+        ws._emit_data = checked_emit  # type: ignore[method-assign]
+        self.checked_offers = 0
 
     def teardown(self) -> None:
         ids.new_sid = self._new_sid
@@ -275,6 +278,21 @@ class RoutingMachine(RuleBasedStateMachine):
         assert ringing <= self.limit(task), f"{ringing} offers of {task.sid} ring at once"
         if task.known_worker_sid is not None:
             return
+        queue = ws.queues[task.queue_sid]  # type: ignore[index]
+        if queue.strategy is Strategy.LONGEST_IDLE and queue.max_reserved_workers == 1 and not task.target_order_by:
+            for other in ws.workers.values():
+                room = other.channels[task.channel]
+                if (
+                    other is not worker
+                    and ws.is_available(other)
+                    and room.has_room()
+                    and other.sid not in task.excluded_workers
+                    and self.eligible(other, task)
+                    and (other.last_idle, other.seq) < (worker.last_idle, worker.seq)
+                ):
+                    raise AssertionError(
+                        f"{task.sid} went to {worker.friendly_name}, idle less long than {other.friendly_name}"
+                    )
         rank = self.rank(task)
         for other in ws.tasks.values():
             if (
@@ -356,9 +374,11 @@ class RoutingMachine(RuleBasedStateMachine):
             assert ws.membership.worker_ready[worker.sid] == ready
         for channel in ws.channels:
             on = {w for w in ws.workers.values() if channel in ws.membership.worker_ready[w.sid]}
-            assert ws.membership.ready_on[channel] == on, f"ready on {channel}"
-            unready = ws.membership._unready_on.get(channel)
-            assert unready is None or unready == set(ws.workers.values()) - on, f"not ready on {channel}"
+            assert ws.membership._ready_count[channel] == len(on), f"ready on {channel}"
+            idle = ws.membership._idle_on.get(channel)
+            for worker in ws.workers.values():
+                expected = worker.last_idle if worker in on else math.inf
+                assert (math.inf if idle is None else idle[worker.slot]) == expected, "idle array"
 
     @invariant()
     def waiting_tasks_with_free_slots_are_listed(self) -> None:
@@ -394,3 +414,13 @@ RoutingMachine.TestCase.settings = settings(
     suppress_health_check=[HealthCheck.too_slow],
 )
 TestRouting = RoutingMachine.TestCase
+
+
+def test_the_machine_checks_each_offer_as_it_is_made() -> None:
+    machine = RoutingMachine()
+    try:
+        machine.add_worker({"skills": [], "languages": [], "level": 1}, "Available", 1, 1)
+        machine.c.create_task()
+        assert machine.checked_offers == 1
+    finally:
+        machine.teardown()

@@ -4,31 +4,46 @@ A queue's `target_workers` yields index keys (attribute path and value) that eve
 have one of; only the workers holding those keys are evaluated. Queues whose expression yields no keys
 are evaluated against every worker.
 
-Which workers have room is kept per channel, not per queue: a queue's ready members are its members
-intersected with the channel's ready workers, so a worker taking or finishing a task updates one set per
-channel instead of one per queue it belongs to (27.6 on average in the benchmark).
+Which workers have room is kept per channel, not per queue, so a worker taking or finishing a task updates
+one entry per channel instead of one per queue it belongs to (27.6 on average in the benchmark). Every
+worker has a slot, and per channel an array of doubles holds, at each slot, the worker's `last_idle` while
+it has room on the channel and infinity otherwise.
 
 A workflow step's worker expression is kept the same way, per queue and per task values it reads
 (`matching`): the members that pass it are found once, then kept as workers change, so choosing a worker
-intersects two sets instead of evaluating the expression for every ready member of the queue.
+reads one group instead of evaluating the expression for every member of the queue.
 
 Choosing a worker reads a queue's members or a match set as a tuple, kept beside the set and rebuilt after
-the set changes (rarely: attributes change, workers come and go). A tuple of 50 workers is 400 bytes in a
-row; the set's hash table is 2 to 4 KiB, and at full size it is out of the CPU caches. Copying it (`matching
-- unready`) was about half of the last-level cache misses of a routing decision (callgrind, full size).
+the set changes (rarely: attributes change, workers come and go), together with a NumPy array of the
+members' slots. One gather through it reads the group's values out of a channel's idle array: who has room,
+and for the default strategy, longest idle, the answer itself (`argmin`), without touching a worker or a
+Python float. Reading `last_idle` off each candidate cost two cache misses a candidate at full size (the
+worker, then its float), and probing a channel's set of ready workers a cold hash-table slot; gathering
+with an `itemgetter` of slot numbers from a Python array made a float object a member and read the int
+objects of the slots, about twice the time of NumPy's gather for a group of 83.
 """
 
 from __future__ import annotations
 
+import math
+import operator
 from collections import defaultdict
-from collections.abc import Hashable, Iterable, Mapping, Sequence
-from itertools import filterfalse
+from collections.abc import Callable, Hashable, Iterable, Mapping
+from itertools import compress
 from typing import Any
+
+import numpy as np
+import numpy.typing as npt
 
 from callboard.core.expressions import Expression, index_entries
 from callboard.routing.model import TaskQueue, Worker
 
 _NONE: frozenset[str] = frozenset()
+_NO_ROOM = math.inf  # an idle array's value for a worker without room on its channel
+_SEQ: Callable[[Worker], int] = operator.attrgetter("seq")
+
+IdleArray = npt.NDArray[np.float64]
+Slots = npt.NDArray[np.intp]
 
 # Distinct task values seen per queue before its match sets are dropped and rebuilt on demand.
 MAX_MATCH_SETS = 256
@@ -37,29 +52,39 @@ MAX_MATCH_SETS = 256
 class WorkerGroup:
     """Workers kept as a set, for changes and lookups, and as a tuple, for reading them all.
 
-    The tuple is rebuilt after the set changes, which is rare (attributes change, workers come and go).
+    The tuple is rebuilt after the set changes, which is rare (attributes change, workers come and go). It is
+    in `seq` order, so the first of several workers idle since the same moment is the one longest idle's
+    tie-break picks.
     """
 
-    __slots__ = ("_listed", "workers")
+    __slots__ = ("_listed", "_slots", "workers")
 
     def __init__(self, workers: Iterable[Worker] = ()) -> None:
         self.workers: set[Worker] = set(workers)
         self._listed: tuple[Worker, ...] | None = None
+        self._slots: Slots | None = None
 
     def add(self, worker: Worker) -> None:
         if worker not in self.workers:
             self.workers.add(worker)
-            self._listed = None
+            self._listed = self._slots = None
 
     def discard(self, worker: Worker) -> None:
         if worker in self.workers:
             self.workers.discard(worker)
-            self._listed = None
+            self._listed = self._slots = None
 
     def listed(self) -> tuple[Worker, ...]:
         if self._listed is None:
-            self._listed = tuple(self.workers)
+            self._listed = tuple(sorted(self.workers, key=_SEQ))
         return self._listed
+
+    def slots(self) -> Slots:
+        """The members' slots in the idle arrays, in the order of `listed()`."""
+        if self._slots is None:
+            listed = self.listed()
+            self._slots = np.fromiter((w.slot for w in listed), dtype=np.intp, count=len(listed))
+        return self._slots
 
 
 class _Match(WorkerGroup):
@@ -93,11 +118,13 @@ class Membership:
         # sets; change them through the group, so that its tuple is rebuilt.
         self._groups: dict[str, WorkerGroup] = {}
         self.member_workers: dict[str, set[Worker]] = {}
-        self.ready_on: dict[str, set[Worker]] = defaultdict(set)
-        # Per channel once anyone had room on it: every other worker. When most workers are free, filtering
-        # candidates against this small set touches fewer cold hash-table slots than probing `ready_on`.
-        self._unready_on: dict[str, set[Worker]] = {}
         self.worker_ready: dict[str, frozenset[str]] = {}
+        # Per channel, at each worker's slot: its `last_idle` while it has room on the channel, else infinity.
+        self._idle_on: dict[str, IdleArray] = {}
+        self._ready_count: dict[str, int] = defaultdict(int)  # per channel, the workers with room on it
+        self._free_slots: list[int] = []
+        self._slot_count = 0
+        self._capacity = 0  # the length of every idle array, slots in use or not
         self._queues: dict[str, TaskQueue] = {}
         self._workers: dict[str, Worker] = {}
         self._queue_keys: dict[Any, set[str]] = defaultdict(set)
@@ -149,17 +176,24 @@ class Membership:
 
     def add_worker(self, worker: Worker) -> None:
         self._workers[worker.sid] = worker
-        for unready in self._unready_on.values():
-            unready.add(worker)
+        if self._free_slots:
+            worker.slot = self._free_slots.pop()
+        else:
+            worker.slot = self._slot_count
+            self._slot_count += 1
+            if self._slot_count > self._capacity:
+                self._capacity = max(64, 2 * self._capacity)
+                for channel, idle in self._idle_on.items():
+                    self._idle_on[channel] = grown = self._new_idle_array()
+                    grown[: len(idle)] = idle
         self.worker_queues[worker.sid] = set()
         self.worker_ready[worker.sid] = frozenset()
         self.update_attributes(worker)
 
     def remove_worker(self, worker_sid: str) -> None:
-        self.set_ready(worker_sid, frozenset())
         worker = self._workers.pop(worker_sid)
-        for unready in self._unready_on.values():
-            unready.discard(worker)
+        self.set_ready(worker, frozenset())
+        self._free_slots.append(worker.slot)
         for key in worker.index_entries:
             self._worker_keys[key].discard(worker_sid)
         for queue_sid in self.worker_queues.pop(worker_sid, set()):
@@ -216,36 +250,54 @@ class Membership:
             match = matches[key] = _Match(expression, scope, self.member_workers[queue_sid])
         return match
 
-    def set_ready(self, worker_sid: str, channels: frozenset[str]) -> bool:
-        """Record the channels on which the worker can take another task now; True if it gained one."""
-        before = self.worker_ready.get(worker_sid, _NONE)
+    def set_ready(self, worker: Worker, channels: frozenset[str]) -> bool:
+        """Record the channels on which the worker can take another task now; True if it gained one.
+
+        It also copies the worker's `last_idle` into the idle arrays of those channels, so every change of
+        `last_idle` must be followed by a call, before the next routing decision (the engine's
+        `_refresh_ready`, at the end of each change).
+        """
+        slot, since, idle_on = worker.slot, worker.last_idle, self._idle_on
+        for channel in channels:
+            if (idle := idle_on.get(channel)) is None:
+                idle = idle_on[channel] = self._new_idle_array()
+            idle[slot] = since
+        before = self.worker_ready.get(worker.sid, _NONE)
         if before == channels:
             return False
-        self.worker_ready[worker_sid] = channels
-        worker = self._workers[worker_sid]
+        self.worker_ready[worker.sid] = channels
         for channel in before - channels:
-            self.ready_on[channel].discard(worker)
-            self._unready_on[channel].add(worker)
-        for channel in channels - before:
-            ready = self.ready_on[channel]
-            ready.add(worker)
-            unready = self._unready_on.get(channel)
-            if unready is None:
-                self._unready_on[channel] = set(self._workers.values()) - ready
-            else:
-                unready.discard(worker)
-        return not channels <= before
+            idle_on[channel][slot] = _NO_ROOM
+            self._ready_count[channel] -= 1
+        gained = channels - before
+        for channel in gained:
+            self._ready_count[channel] += 1
+        return bool(gained)
 
-    def with_room(self, group: WorkerGroup, channel: str) -> Sequence[Worker]:
-        """The group's workers with room on the channel now, read from its tuple (the tuple itself if all do).
+    def _new_idle_array(self) -> IdleArray:
+        return np.full(self._capacity, _NO_ROOM, dtype=np.float64)
 
-        When few workers are busy, only they are looked up in the group's set; otherwise each of the group
-        is looked up in the smaller of the channel's two sets.
+    def anyone_ready(self, channel: str) -> bool:
+        """Whether any worker has room on the channel now."""
+        return self._ready_count[channel] > 0
+
+    def longest_idle(self, group: WorkerGroup, channel: str) -> Worker | None:
+        """The group's worker with room on the channel that has been idle longest; None if none has room.
+
+        Ties go to the lowest `seq`, as `strategies.longest_idle` breaks them: the group's tuple is in `seq`
+        order, and `argmin` finds the first of equal values.
         """
-        listed = group.listed()
-        ready = self.ready_on[channel]
-        unready = self._unready_on.get(channel)
-        if unready is None or len(ready) <= len(unready):
-            return list(filter(ready.__contains__, listed))
-        busy = unready.intersection(group.workers) if len(unready) < len(listed) else unready
-        return list(filterfalse(busy.__contains__, listed)) if busy else listed
+        idle = self._idle_on.get(channel)
+        slots = group.slots()
+        if idle is None or not len(slots):
+            return None
+        idles = idle[slots]
+        first = int(idles.argmin())
+        return None if idles[first] == _NO_ROOM else group.listed()[first]
+
+    def with_room(self, group: WorkerGroup, channel: str) -> list[Worker]:
+        """The group's workers with room on the channel now, in `seq` order."""
+        idle = self._idle_on.get(channel)
+        if idle is None:
+            return []
+        return list(compress(group.listed(), (idle[group.slots()] != _NO_ROOM).tolist()))

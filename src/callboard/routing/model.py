@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import enum
-import logging
 from dataclasses import dataclass, field
 from typing import Any
 
 from callboard.core.errors import InvalidStateError
 from callboard.core.expressions import Expression
-
-log = logging.getLogger(__name__)
 
 
 class TaskStatus(enum.StrEnum):
@@ -123,8 +120,9 @@ class Worker:
     """An agent: JSON attributes, an activity, capacity per channel, and the counters strategies read."""
 
     sid: str
-    # First after the object header: choosing a worker reads these two of every candidate, and at full size
-    # the worker is out of the CPU caches, so sharing the header's cache line saves a miss a candidate.
+    # First after the object header: the strategies that read candidates (all but longest idle, which reads
+    # the idle arrays of `Membership`) read these two of each, and at full size the worker is out of the CPU
+    # caches, so sharing the header's cache line saves a miss a candidate.
     last_idle: float
     seq: int
     friendly_name: str
@@ -137,6 +135,8 @@ class Worker:
     tasks_assigned: int = 0
     talk_seconds: float = 0.0
     index_entries: frozenset[Any] = frozenset()
+    # The worker's place in `Membership`'s idle arrays, given when it joins the engine.
+    slot: int = -1
 
 
 @dataclass(eq=False, slots=True)
@@ -213,7 +213,8 @@ class Task:
                 sid=self.sid,
                 status=str(old),
             )
-        log.debug("task %s: %s -> %s", self.sid, old, new)
+        # No debug line: the engine's events record every transition, and five log calls a routing cycle,
+        # even disabled, cost about a microsecond.
         self.status = new
         self.date_updated = now
         return old
@@ -249,7 +250,6 @@ class Reservation:
                 sid=self.sid,
                 status=str(old),
             )
-        log.debug("reservation %s: %s -> %s", self.sid, old, new)
         self.status = new
         self.date_updated = now
         return old

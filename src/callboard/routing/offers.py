@@ -18,6 +18,7 @@ from callboard.core import events as ev
 from callboard.core import ids
 from callboard.core.errors import InvalidStateError
 from callboard.routing.ewt import HandleTimes
+from callboard.routing.membership import WorkerGroup
 from callboard.routing.model import (
     Reservation,
     ReservationStatus,
@@ -183,28 +184,9 @@ class Offers(WorkspaceState):
         slots = self._slots(task)
         created = 0
         if slots > 0:
-            if task.known_worker_sid is not None:
-                known = self.workers.get(task.known_worker_sid)
-                ready = known is not None and task.channel in self.membership.worker_ready.get(known.sid, ())
-                candidates: Sequence[Worker] = (
-                    [known] if ready and known is not None and self._can_offer(task, known) else []
-                )
-            else:
-                candidates = self._candidates(task)
-            if candidates:
-                queue = self.queues[task.queue_sid]  # type: ignore[index]
-                if queue.strategy in (Strategy.RANDOM, Strategy.WEIGHTED_RANDOM):
-                    candidates = sorted(
-                        candidates, key=lambda w: w.seq
-                    )  # draw in a fixed order, so a seed replays a run
-                if slots == 1 and queue.strategy is Strategy.LONGEST_IDLE and not task.target_order_by:
-                    chosen = [longest_idle(candidates)]
-                else:
-                    key = order_by_key(task.target_order_by, sort_key(queue, task.attributes, self._rng))
-                    chosen = [min(candidates, key=key)] if slots == 1 else heapq.nsmallest(slots, candidates, key=key)
-                for worker in chosen:
-                    self._reserve(task, worker)
-                    created += 1
+            for worker in self._choose(task, slots):
+                self._reserve(task, worker)
+                created += 1
         if task.sid in self._fresh_step:
             self._fresh_step.discard(task.sid)
             if created == 0:
@@ -212,24 +194,62 @@ class Offers(WorkspaceState):
                 return self._slots(task)  # a skip may have moved the task to another queue
         return slots - created
 
+    def _choose(self, task: Task, slots: int) -> Sequence[Worker]:
+        """The workers to offer the task to now, best first, at most `slots` of them."""
+        if task.known_worker_sid is not None:
+            known = self.workers.get(task.known_worker_sid)
+            ready = known is not None and task.channel in self.membership.worker_ready.get(known.sid, ())
+            return [known] if ready and known is not None and self._can_offer(task, known) else []
+        if not self.membership.anyone_ready(task.channel):
+            return []  # nobody has room: no match set is built or read (every task of a backlog ends here)
+        if slots == 1 and self._by_idle_alone(task) and (group := self._candidate_group(task)) is not None:
+            worker = self.membership.longest_idle(group, task.channel)
+            return [] if worker is None else [worker]
+        candidates = self._candidates(task)
+        if not candidates:
+            return []
+        # Candidates come in `seq` order (`Membership.with_room`), so the random strategies draw in a fixed
+        # order and a seed replays a run.
+        queue = self.queues[task.queue_sid]  # type: ignore[index]
+        if slots == 1 and queue.strategy is Strategy.LONGEST_IDLE and not task.target_order_by:
+            return [longest_idle(candidates)]
+        key = order_by_key(task.target_order_by, sort_key(queue, task.attributes, self._rng))
+        return [min(candidates, key=key)] if slots == 1 else heapq.nsmallest(slots, candidates, key=key)
+
+    def _by_idle_alone(self, task: Task) -> bool:
+        """Whether the task's one offer goes to its group's longest-idle worker with room, and to no one else.
+
+        Then `Membership.longest_idle` chooses from the idle arrays, without a list of candidates.
+        """
+        return (
+            not task.excluded_workers
+            and not task.reservations
+            and not task.target_order_by
+            and self.queues[task.queue_sid].strategy is Strategy.LONGEST_IDLE  # type: ignore[index]
+        )
+
+    def _candidate_group(self, task: Task) -> WorkerGroup | None:
+        """The members of the task's queue that pass its step's expression, kept as a group; None if the
+        expression's task values cannot be keyed (the caller then evaluates it per member)."""
+        queue_sid: str = task.queue_sid  # type: ignore[assignment]
+        expression = task.target_expression
+        if expression is None:
+            return self.membership.members(queue_sid)
+        return self.membership.matching(queue_sid, expression, task.attributes)
+
     def _candidates(self, task: Task) -> Sequence[Worker]:
         """The ready members of the task's queue that `_can_offer` would pass, found by set operations."""
-        queue_sid: str = task.queue_sid  # type: ignore[assignment]
         membership = self.membership
-        ready = membership.ready_on[task.channel]
-        if not ready:
-            return []
         expression = task.target_expression
-        workers: Sequence[Worker]
-        if expression is None:
-            workers = membership.with_room(membership.members(queue_sid), task.channel)
-        elif (matching := membership.matching(queue_sid, expression, task.attributes)) is not None:
-            workers = membership.with_room(matching, task.channel)
+        if (group := self._candidate_group(task)) is not None:
+            workers = membership.with_room(group, task.channel)
         else:
+            assert expression is not None
             scope = {"task": task.attributes}
+            members = membership.members(task.queue_sid)  # type: ignore[arg-type]
             workers = [
                 w
-                for w in membership.member_workers[queue_sid] & ready
+                for w in membership.with_room(members, task.channel)
                 if expression.predicate(scope | {"worker": w.attributes})
             ]
         if task.excluded_workers or task.reservations:

@@ -432,7 +432,7 @@ class WorkspaceState:
                 self._end_offer(res, ReservationStatus.CANCELED, reason="worker unavailable")
 
     def _refresh_ready(self, worker: Worker) -> None:
-        if self.membership.set_ready(worker.sid, self.ready_channels(worker)):
+        if self.membership.set_ready(worker, self.ready_channels(worker)):
             self._dirty_workers[worker.sid] = None  # room on a new channel: it may take a waiting task
 
     # Queues and workflows
