@@ -8,7 +8,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from callboard.core.expressions import ExpressionSyntaxError, compile_expression, entries_at, index_entries
+from callboard.core.expressions import (
+    ExpressionSyntaxError,
+    compile_expression,
+    decide_strings,
+    entries_at,
+    index_entries,
+)
 from callboard.routing.workflow import Filter, WorkflowConfig
 
 
@@ -265,3 +271,63 @@ def test_arbitrary_text_compiles_or_raises_a_syntax_error(source: str) -> None:
         assert 1 <= error.column <= len(source) + 1
         return
     assert expression.evaluate({"worker": {"a": [1, "b"], "b": {"a": 0}}}) in (True, False)
+
+
+# --- String tests ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ('skill == "billing"', (("skill", {"billing"}),)),
+        ('"billing" == task.skill', (("skill", {"billing"}),)),
+        ('skill == "billing" AND language IN ["fr", "de"]', (("skill", {"billing"}), ("language", {"fr", "de"}))),
+        ("level == 3", None),
+        ('tier IN ["gold", 1]', None),
+        ('"gold" IN tier', None),
+        ('["gold", "silver"] IN tier', None),
+        ('tier HAS "gold"', None),
+        ('account.tier == "gold"', None),
+        ('worker.tier == "gold"', None),
+        ('tier == "gold" OR tier == "silver"', None),
+        ('NOT (tier == "gold")', None),
+        ('tier != "gold"', None),
+    ],
+)
+def test_string_tests_are_derived_only_from_string_equalities_joined_by_and(source: str, expected: Any) -> None:
+    tests = compile_expression(source, "task").string_tests
+    assert tests == (None if expected is None else tuple((name, frozenset(values)) for name, values in expected))
+
+
+def test_string_tests_decide_only_for_string_values() -> None:
+    tests = compile_expression('skill == "billing" AND language IN ["fr", "de"]', "task").string_tests
+    assert tests is not None
+    assert decide_strings(tests, {"skill": "billing", "language": "fr"}) is True
+    assert decide_strings(tests, {"skill": "billing", "language": "en"}) is False
+    assert decide_strings(tests, {"skill": "sales", "language": ["fr"]}) is False  # decided before the list
+    for undecided in ({"skill": ["billing"], "language": "fr"}, {"language": "fr"}, {"skill": 1, "language": "fr"}):
+        assert decide_strings(tests, undecided) is None
+
+
+@settings(max_examples=500, database=None, deadline=None)
+@given(data=st.data(), task=attributes)
+def test_string_tests_agree_with_the_predicate_when_they_decide(data: st.DataObject, task: dict[str, Any]) -> None:
+    source = data.draw(expressions(held(task))).replace("worker.", "task.")
+    expression = compile_expression(source, "task")
+    tests = expression.string_tests
+    verdict = None if tests is None else decide_strings(tests, task)
+    if verdict is not None:
+        assert verdict == expression.evaluate({"task": task}), (source, task)
+
+
+def test_first_match_leaves_a_value_that_is_not_a_string_to_the_predicate() -> None:
+    """A list holding "billing" does not equal "billing", but is IN a list that holds it."""
+    filters = tuple(
+        Filter(name, compile_expression(source, "task"), ())
+        for name, source in (("equal", 'skill == "billing"'), ("member", 'skill IN ["billing", "sales"]'))
+    )
+    config = WorkflowConfig(filters, None)
+    assert config.first_match({"skill": "billing"}) == 0
+    assert config.first_match({"skill": ["billing"]}) == 1
+    assert config.first_match({"skill": ["support"]}) == -1
+    assert config.first_match({"skill": "sales"}) == 1

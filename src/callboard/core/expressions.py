@@ -674,6 +674,44 @@ def _paths(node: Node) -> Iterator[Path]:
         yield from (operand for operand in operands if isinstance(operand, Path))
 
 
+# --- String tests ---------------------------------------------------------------------------------
+
+StringTests: TypeAlias = tuple[tuple[str, frozenset[str]], ...]
+
+
+def _string_test(node: Node, scope: str) -> tuple[str, frozenset[str]] | None:
+    """`name == "x"` or `name IN ["x", "y"]` on a top-level attribute of `scope`, as (name, strings)."""
+    if not isinstance(node, Comparison) or node.op not in ("==", "IN"):
+        return None
+    path, literal = node.left, node.right
+    if node.op == "==" and isinstance(path, Literal):
+        path, literal = literal, path  # equality is symmetric; membership is not
+    if not isinstance(path, Path) or not isinstance(literal, Literal) or path.scope != scope:
+        return None
+    if len(path.segments) != 1 or not isinstance(name := path.segments[0], str):
+        return None
+    value = literal.value
+    strings = (value,) if node.op == "==" else value if isinstance(value, tuple) else None
+    if strings is None or not all(isinstance(s, str) for s in strings):
+        return None
+    return name, frozenset(strings)  # type: ignore[arg-type]
+
+
+def decide_strings(tests: StringTests, attributes: Mapping[str, Any]) -> bool | None:
+    """What `Expression.string_tests` say of an attribute dict; None when a tested value is not a string.
+
+    A string equals only a string, so for a string value each test is a set lookup; any other value (a list,
+    a number, null, a missing key) is left to the predicate.
+    """
+    for name, allowed in tests:
+        value = attributes.get(name)
+        if value.__class__ is not str:
+            return None
+        if value not in allowed:
+            return False
+    return True
+
+
 # --- Public API -----------------------------------------------------------------------------------
 
 
@@ -710,6 +748,23 @@ class Expression:
             if segments not in found:
                 found.append(segments)  # type: ignore[arg-type]
         return tuple(found)
+
+    @functools.cached_property
+    def string_tests(self) -> StringTests | None:
+        """The expression as tests of top-level attributes against sets of strings, when it is only that:
+        `skill == "billing"`, `language IN ["fr", "de"]`, joined by AND; None for any other expression.
+
+        `decide_strings` runs them over a few objects, where the compiled predicate walks a chain of closures
+        and cells: a workflow's filters are read once per task, out of the CPU caches at full size, so the
+        objects read are the cost.
+        """
+        terms = self.tree.terms if isinstance(self.tree, And) else (self.tree,)
+        tests = []
+        for term in terms:
+            if (test := _string_test(term, self.default_scope)) is None:
+                return None
+            tests.append(test)
+        return tuple(tests)
 
     @functools.cached_property
     def _constant_binding(self) -> tuple[Hashable, dict[str, Any]]:

@@ -257,22 +257,30 @@ class Membership:
         `last_idle` must be followed by a call, before the next routing decision (the engine's
         `_refresh_ready`, at the end of each change).
         """
-        slot, since, idle_on = worker.slot, worker.last_idle, self._idle_on
-        for channel in channels:
-            if (idle := idle_on.get(channel)) is None:
-                idle = idle_on[channel] = self._new_idle_array()
-            idle[slot] = since
-        before = self.worker_ready.get(worker.sid, _NONE)
+        slot, idle_on = worker.slot, self._idle_on
+        if channels:
+            since = worker.last_idle
+            for channel in channels:
+                try:
+                    idle_on[channel][slot] = since
+                except KeyError:  # the first worker with room on this channel
+                    idle = idle_on[channel] = self._new_idle_array()
+                    idle[slot] = since
+        sid = worker.sid
+        before = self.worker_ready.get(sid, _NONE)
         if before == channels:
             return False
-        self.worker_ready[worker.sid] = channels
+        self.worker_ready[sid] = channels
+        count = self._ready_count
         for channel in before - channels:
             idle_on[channel][slot] = _NO_ROOM
-            self._ready_count[channel] -= 1
-        gained = channels - before
-        for channel in gained:
-            self._ready_count[channel] += 1
-        return bool(gained)
+            count[channel] -= 1
+        gained = False
+        for channel in channels:
+            if channel not in before:
+                count[channel] += 1
+                gained = True
+        return gained
 
     def _new_idle_array(self) -> IdleArray:
         return np.full(self._capacity, _NO_ROOM, dtype=np.float64)

@@ -117,8 +117,10 @@ class Offers(WorkspaceState):
         if not self._wait_keys:
             # No task is listed anywhere, so no dirty worker has work to take and no dirty task is offered
             # (only listed tasks are). Every completion against free workers ends here.
-            self._dirty_workers.clear()
-            self._dirty_tasks.clear()
+            if self._dirty_workers:
+                self._dirty_workers.clear()
+            if self._dirty_tasks:
+                self._dirty_tasks.clear()
             return
         while self._dirty_workers or self._dirty_tasks:
             if len(self._dirty_workers) == 1 and not self._dirty_tasks:

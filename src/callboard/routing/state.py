@@ -163,12 +163,6 @@ class WorkspaceState:
     def is_available(self, worker: Worker) -> bool:
         return self.activities[worker.activity_sid].available
 
-    def ready_channels(self, worker: Worker) -> frozenset[str]:
-        if not self.activities[worker.activity_sid].available:
-            return _NONE
-        # WorkerChannel.has_room, inlined: this runs on every reserve and release.
-        return frozenset([name for name, ch in worker.channels.items() if ch.available and ch.used < ch.capacity])
-
     # Activities and channels
 
     def add_activity(self, friendly_name: str, available: bool, *, sid: str | None = None) -> Activity:
@@ -432,7 +426,13 @@ class WorkspaceState:
                 self._end_offer(res, ReservationStatus.CANCELED, reason="worker unavailable")
 
     def _refresh_ready(self, worker: Worker) -> None:
-        if self.membership.set_ready(worker, self.ready_channels(worker)):
+        """Tell `membership` the channels the worker has room on now; this runs on every reserve and release."""
+        if self.activities[worker.activity_sid].available:
+            # WorkerChannel.has_room, inlined.
+            ready = frozenset([name for name, ch in worker.channels.items() if ch.available and ch.used < ch.capacity])
+        else:
+            ready = _NONE
+        if self.membership.set_ready(worker, ready):
             self._dirty_workers[worker.sid] = None  # room on a new channel: it may take a waiting task
 
     # Queues and workflows

@@ -13,7 +13,9 @@ from callboard.core.expressions import (
     Expression,
     ExpressionSyntaxError,
     IndexKey,
+    StringTests,
     compile_expression,
+    decide_strings,
     entries_at,
 )
 
@@ -73,9 +75,10 @@ class WorkflowConfig:
 
         Only the filters the task's values could satisfy are tried (a filter asks for one skill, a task names
         one), in filter order, so the first match is the same. With 1,000 workflows their filters are mostly
-        out of the CPU caches, and each one tried costs a few cache misses.
+        out of the CPU caches, and each one tried costs a few cache misses: a filter made of string tests
+        (`Expression.string_tests`) is decided by those, without its compiled predicate.
         """
-        by_key, paths, always = self._filter_index
+        by_key, paths, always, tests = self._filter_index
         candidates: tuple[int, ...] | None = always
         for path in paths:
             for key in entries_at(task_attributes, path):
@@ -85,17 +88,24 @@ class WorkflowConfig:
             return -1
         if len(candidates) > 1:
             candidates = tuple(sorted(set(candidates)))
-        scope = {"task": task_attributes}
-        filters = self.filters
         for index in candidates:
-            if filters[index].expression.predicate(scope):
+            filter_tests = tests[index]
+            verdict = None if filter_tests is None else decide_strings(filter_tests, task_attributes)
+            if verdict is None:
+                verdict = self.filters[index].expression.predicate({"task": task_attributes})
+            if verdict:
                 return index
         return -1
 
     @functools.cached_property
     def _filter_index(
         self,
-    ) -> tuple[dict[IndexKey, tuple[int, ...]], tuple[tuple[str | int, ...], ...], tuple[int, ...]]:
+    ) -> tuple[
+        dict[IndexKey, tuple[int, ...]],
+        tuple[tuple[str | int, ...], ...],
+        tuple[int, ...],
+        tuple[StringTests | None, ...],
+    ]:
         # A filter can match only a task holding one of its index keys; filters without keys are always tried.
         by_key: dict[IndexKey, tuple[int, ...]] = {}
         paths: list[tuple[str | int, ...]] = []
@@ -109,7 +119,8 @@ class WorkflowConfig:
                 by_key[key] = (*by_key.get(key, ()), index)
                 if key[0] not in paths:
                     paths.append(key[0])
-        return by_key, tuple(paths), tuple(always)
+        tests = tuple(flt.expression.string_tests for flt in self.filters)
+        return by_key, tuple(paths), tuple(always), tests
 
 
 def _fail(message: str, path: Path, **details: Any) -> ValidationError:
