@@ -85,7 +85,7 @@ class Center:
         return self.ws.activities[worker.activity_sid].friendly_name
 
     def reservations(self, worker: Worker, status: ReservationStatus | None = None) -> list[Reservation]:
-        found = [self.ws.reservations[sid] for sid in self.ws.worker_reservations[worker.sid]]
+        found = [self.ws.reservations[sid] for sid in worker.reservations]
         found = [r for r in found if status is None or r.status is status]
         return sorted(found, key=lambda r: (r.date_created, self.ws.tasks[r.task_sid].seq))
 

@@ -336,7 +336,7 @@ class RoutingMachine(RuleBasedStateMachine):
         counted: dict[tuple[str, str], int] = {}
         for res in ws.reservations.values():
             assert res.is_live, f"a {res.status} reservation is kept"
-            assert res.sid in ws.worker_reservations[res.worker_sid]
+            assert res.sid in ws.workers[res.worker_sid].reservations
             assert res.sid in ws.tasks[res.task_sid].reservations
             counted[res.worker_sid, res.channel] = counted.get((res.worker_sid, res.channel), 0) + 1
         for worker in ws.workers.values():
@@ -371,9 +371,9 @@ class RoutingMachine(RuleBasedStateMachine):
             assert ws.membership.member_workers[queue.sid] == {ws.workers[sid] for sid in members}
         for worker in ws.workers.values():
             ready = {name for name, wc in worker.channels.items() if wc.has_room() and ws.is_available(worker)}
-            assert ws.membership.worker_ready[worker.sid] == ready
+            assert worker.ready == ready
         for channel in ws.channels:
-            on = {w for w in ws.workers.values() if channel in ws.membership.worker_ready[w.sid]}
+            on = {w for w in ws.workers.values() if channel in w.ready}
             assert ws.membership._ready_count[channel] == len(on), f"ready on {channel}"
             idle = ws.membership._idle_on.get(channel)
             for worker in ws.workers.values():

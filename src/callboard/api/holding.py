@@ -14,11 +14,12 @@ NUMBER_ATTRIBUTES = ("caller", "callback_number", "from")
 
 def held_tasks(scope: Scope) -> list[Task]:
     """The live tasks the caller's worker has a reservation for (none for staff, who need no such check)."""
-    worker = scope.principal.worker_sid
-    if worker is None:
+    worker_sid = scope.principal.worker_sid
+    if worker_sid is None:
         return []
     engine = scope.engine
-    reservations = (engine.reservations.get(sid) for sid in engine.worker_reservations.get(worker, ()))
+    worker = engine.workers.get(worker_sid)
+    reservations = (engine.reservations.get(sid) for sid in (worker.reservations if worker is not None else ()))
     tasks = (engine.tasks.get(res.task_sid) for res in reservations if res is not None)
     return [task for task in tasks if task is not None]
 

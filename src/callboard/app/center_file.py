@@ -103,7 +103,7 @@ def _busy(ws: Workspace, change: Change, desired: m.Center, deleted_workers: set
         return _tasks(count, "on the channel") if count else None
     if change.kind == "worker":
         worker = ws.worker_by_name(change.name)
-        if worker is not None and ws.worker_reservations.get(worker.sid):
+        if worker is not None and worker.reservations:
             return "the worker has live reservations (a task offered, in progress or in wrap-up)"
         return None
     if change.kind == "activity":

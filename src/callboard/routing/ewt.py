@@ -180,7 +180,7 @@ def estimate(engine: Offers, task: Task) -> WaitEstimate | None:
         if worker.sid in task.excluded_workers or not _passes(task, worker):
             continue
         staffed += 1
-        for res_sid in engine.worker_reservations[worker.sid]:
+        for res_sid in worker.reservations:
             res = engine.reservations[res_sid]
             if res.channel == task.channel:
                 remaining.append(_time_left(engine, res, stats, now))

@@ -118,7 +118,6 @@ class Membership:
         # sets; change them through the group, so that its tuple is rebuilt.
         self._groups: dict[str, WorkerGroup] = {}
         self.member_workers: dict[str, set[Worker]] = {}
-        self.worker_ready: dict[str, frozenset[str]] = {}
         # Per channel, at each worker's slot: its `last_idle` while it has room on the channel, else infinity.
         self._idle_on: dict[str, IdleArray] = {}
         self._ready_count: dict[str, int] = defaultdict(int)  # per channel, the workers with room on it
@@ -187,7 +186,7 @@ class Membership:
                     self._idle_on[channel] = grown = self._new_idle_array()
                     grown[: len(idle)] = idle
         self.worker_queues[worker.sid] = set()
-        self.worker_ready[worker.sid] = frozenset()
+        worker.ready = _NONE
         self.update_attributes(worker)
 
     def remove_worker(self, worker_sid: str) -> None:
@@ -201,7 +200,6 @@ class Membership:
             self._groups[queue_sid].discard(worker)
             for match in self._matches[queue_sid].values():
                 match.discard(worker)
-        self.worker_ready.pop(worker_sid, None)
 
     def update_attributes(self, worker: Worker) -> None:
         for key in worker.index_entries:
@@ -266,11 +264,10 @@ class Membership:
                 except KeyError:  # the first worker with room on this channel
                     idle = idle_on[channel] = self._new_idle_array()
                     idle[slot] = since
-        sid = worker.sid
-        before = self.worker_ready.get(sid, _NONE)
+        before = worker.ready
         if before == channels:
             return False
-        self.worker_ready[sid] = channels
+        worker.ready = channels
         count = self._ready_count
         for channel in before - channels:
             idle_on[channel][slot] = _NO_ROOM

@@ -137,6 +137,11 @@ class Worker:
     index_entries: frozenset[Any] = frozenset()
     # The worker's place in `Membership`'s idle arrays, given when it joins the engine.
     slot: int = -1
+    # Kept by the engine, not stored: the channels it has room on now (`Membership.set_ready`), and the sids
+    # of its live reservations. On the worker rather than in tables keyed by sid, so that a reservation made
+    # or ended reads them with the worker, not through two cold hash-table slots each.
+    ready: frozenset[str] = frozenset()
+    reservations: set[str] = field(default_factory=set)
 
 
 @dataclass(eq=False, slots=True)

@@ -160,7 +160,7 @@ class Offers(WorkspaceState):
 
     def _best_task(self, worker: Worker) -> Task | None:
         """The first task, in queue order across the worker's queues, that could be offered to it now."""
-        ready = self.membership.worker_ready.get(worker.sid, frozenset())
+        ready = worker.ready
         if not ready or not self._wait_keys:  # no task is listed anywhere: skip the lookups per queue
             return None
         best: tuple[Any, ...] | None = None
@@ -200,7 +200,7 @@ class Offers(WorkspaceState):
         """The workers to offer the task to now, best first, at most `slots` of them."""
         if task.known_worker_sid is not None:
             known = self.workers.get(task.known_worker_sid)
-            ready = known is not None and task.channel in self.membership.worker_ready.get(known.sid, ())
+            ready = known is not None and task.channel in known.ready
             return [known] if ready and known is not None and self._can_offer(task, known) else []
         if not self.membership.anyone_ready(task.channel):
             return []  # nobody has room: no match set is built or read (every task of a backlog ends here)
@@ -276,7 +276,7 @@ class Offers(WorkspaceState):
             timeout_at=now + workflow.task_reservation_timeout,
         )
         self.reservations[res.sid] = res
-        self.worker_reservations[worker.sid].add(res.sid)
+        worker.reservations.add(res.sid)
         task.reservations.add(res.sid)
         self._fresh_step.discard(task.sid)  # an offer was made on this step: skip_if no longer applies
         worker.channels[task.channel].used += 1
@@ -313,7 +313,7 @@ class Offers(WorkspaceState):
     def _release(self, res: Reservation) -> Worker:
         worker = self.workers[res.worker_sid]
         worker.channels[res.channel].used -= 1
-        self.worker_reservations[worker.sid].discard(res.sid)
+        worker.reservations.discard(res.sid)
         del self.reservations[res.sid]
         self._touch(res)
         self._touch(worker)

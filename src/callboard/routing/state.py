@@ -68,7 +68,6 @@ class WorkspaceState:
         self.workflows: dict[str, Workflow] = {}
         self.tasks: dict[str, Task] = {}
         self.reservations: dict[str, Reservation] = {}
-        self.worker_reservations: dict[str, set[str]] = {}
         self._worker_names: dict[str, str] = {}  # friendly_name -> sid, so adding a worker is not a scan
         self._queue_names: dict[str, str] = {}
         self.membership = Membership()
@@ -326,7 +325,6 @@ class WorkspaceState:
         )
         self.workers[worker.sid] = worker
         self._name_worker(worker)
-        self.worker_reservations[worker.sid] = set()
         self.membership.add_worker(worker)
         self._refresh_ready(worker)
         self._touch(worker)
@@ -381,12 +379,11 @@ class WorkspaceState:
 
     def delete_worker(self, sid: str) -> None:
         worker = self.worker(sid)
-        if self.worker_reservations[sid]:
+        if worker.reservations:
             raise ConflictError("the worker has live reservations", error_id="in_use", sid=sid)
         self.membership.remove_worker(sid)
         del self.workers[sid]
         self._name_worker(worker, worker.friendly_name)
-        del self.worker_reservations[sid]
         self.deleted.append(("worker", sid))
         self._emit(ev.WORKER_DELETED, "worker", sid, friendly_name=worker.friendly_name)
 
@@ -420,7 +417,7 @@ class WorkspaceState:
 
     def _end_pending_offers(self, worker: Worker) -> None:
         """A worker who goes unavailable mid-offer loses the offer; the task goes back to its queue."""
-        for res_sid in list(self.worker_reservations[worker.sid]):
+        for res_sid in list(worker.reservations):
             res = self.reservations[res_sid]
             if res.status is ReservationStatus.PENDING:
                 self._end_offer(res, ReservationStatus.CANCELED, reason="worker unavailable")

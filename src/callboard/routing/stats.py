@@ -93,7 +93,7 @@ def realtime_workflow(ws: Workspace, workflow_sid: str) -> dict[str, Any]:
 def realtime_worker(ws: Workspace, worker_sid: str) -> dict[str, Any]:
     worker = ws.worker(worker_sid)
     activity = ws.activities[worker.activity_sid]
-    reservations = [ws.reservations[r] for r in ws.worker_reservations[worker.sid]]
+    reservations = [ws.reservations[r] for r in worker.reservations]
     channels = []
     for ch in worker.channels.values():
         mine = [r for r in reservations if r.channel == ch.channel]

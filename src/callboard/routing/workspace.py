@@ -461,7 +461,7 @@ class Workspace(Offers):
         """Take in a stored worker as it was (no events)."""
         self.workers[worker.sid] = worker
         self._name_worker(worker)
-        self.worker_reservations[worker.sid] = set()
+        worker.reservations = set()
         self._worker_seq = itertools.count(max(worker.seq + 1, next(self._worker_seq)))
         self.membership.add_worker(worker)
 
@@ -476,7 +476,7 @@ class Workspace(Offers):
             if owner is None or worker is None or res.channel not in worker.channels:
                 continue
             self.reservations[res.sid] = res
-            self.worker_reservations[worker.sid].add(res.sid)
+            worker.reservations.add(res.sid)
             owner.reservations.add(res.sid)
             worker.channels[res.channel].used += 1
             if res.status is ReservationStatus.PENDING:
