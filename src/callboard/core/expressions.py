@@ -413,10 +413,11 @@ def _string_test(node: Node, scope: str) -> tuple[str, frozenset[str]] | None:
     if len(path.segments) != 1 or not isinstance(name := path.segments[0], str):
         return None
     value = literal.value
-    strings = (value,) if node.op == "==" else value if isinstance(value, tuple) else None
-    if strings is None or not all(isinstance(s, str) for s in strings):
-        return None
-    return name, frozenset(strings)  # type: ignore[arg-type]
+    values = (value,) if node.op == "==" else value if isinstance(value, tuple) else ()
+    strings = [v for v in values if isinstance(v, str)]
+    if not strings or len(strings) < len(values):
+        return None  # no list, or a list holding something other than strings
+    return name, frozenset(strings)
 
 
 def decide_strings(tests: StringTests, attributes: Mapping[str, Any]) -> bool | None:
