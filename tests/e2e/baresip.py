@@ -71,22 +71,25 @@ def baresip_version() -> str:
 
 def free_ports(count: int) -> int:
     """The first of `count` consecutive ports free now on the loopback for both UDP and TCP. baresip's
-    sip_listen takes UDP and TCP on its port and TLS (TCP) on the next one. The ports are drawn below the
-    kernel's ephemeral range, so an outgoing connection of another process cannot take one between this check
-    and baresip's bind (a port from bind(("", 0)) can be: CI once lost a phone to that)."""
-    low = _ephemeral_low()
+    sip_listen takes UDP and TCP on its port and TLS (TCP) on the next one. The ports are drawn outside the
+    kernel's ephemeral range where it leaves room, so an outgoing connection of another process cannot take
+    one between this check and baresip's bind (a port from bind(("", 0)) can be: CI once lost a phone to that)."""
+    low, high = _ephemeral_range()
+    below, above = range(max(1024, low - 12000), low - count), range(high + 1, 65536 - count)
+    firsts = max(below, above, key=len) if max(len(below), len(above)) >= 1000 else range(1024, 65536 - count)
     for _ in range(200):
-        first = random.randrange(max(1024, low - 12000), low - count)
+        first = random.choice(firsts)
         if all(_free(port) for port in range(first, first + count)):
             return first
-    raise RuntimeError(f"no {count} consecutive free UDP and TCP ports below {low}")
+    raise RuntimeError(f"no {count} consecutive free UDP and TCP ports in {firsts}")
 
 
-def _ephemeral_low() -> int:
+def _ephemeral_range() -> tuple[int, int]:
     try:
-        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
-    except (OSError, ValueError, IndexError):
-        return 32768
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[:2]
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return 32768, 60999
 
 
 def _free(port: int) -> bool:
