@@ -200,8 +200,9 @@ class Offers(WorkspaceState):
         """The workers to offer the task to now, best first, at most `slots` of them."""
         if task.known_worker_sid is not None:
             known = self.workers.get(task.known_worker_sid)
-            ready = known is not None and task.channel in known.ready
-            return [known] if ready and known is not None and self._can_offer(task, known) else []
+            if known is None or task.channel not in known.ready or not self._can_offer(task, known):
+                return []
+            return [known]
         if not self.membership.anyone_ready(task.channel):
             return []  # nobody has room: no match set is built or read (every task of a backlog ends here)
         if slots == 1 and self._by_idle_alone(task) and (group := self._candidate_group(task)) is not None:
